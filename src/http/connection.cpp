@@ -1,0 +1,361 @@
+#include "http/connection.hpp"
+
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+
+#include "core/log.hpp"
+#include "http/server.hpp"
+#include "http/static_handler.hpp"
+#include "os/io.hpp"
+
+namespace riptide::http {
+
+namespace {
+// Stop parsing pipelined requests while this much output waits for the socket: the
+// client must read before it may send more (bounded memory per connection).
+constexpr uint64_t kHighWater = 256 * 1024;
+constexpr size_t kMaxPieces = 512;
+constexpr int kRounds = 16;
+// Timer deadlines are rounded up to this grain so that the timers of many connections
+// fire together: idle connections cost one wakeup per grain at most, not one each.
+constexpr uint64_t kTimerGrainMs = 250;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+}  // namespace
+
+Connection::Connection(Server& server, int fd, const os::SocketAddress& peer, uint16_t local_port)
+    : server_(server), fd_(fd), local_port_(local_port) {
+    timer_.set_callback(&Connection::on_timer, this);
+    if (peer.family() == AF_INET) peer_v4_ = reinterpret_cast<const sockaddr_in*>(&peer.storage)->sin_addr.s_addr;
+    flags_ |= kHeadTimer;
+    set_deadline(TimerMode::header, server_.loop().now_ms() + server_.settings().client_header_timeout_ms);
+}
+
+Connection::~Connection() {
+    server_.loop().cancel(timer_);
+    if (fd_ >= 0) {
+        server_.loop().forget(fd_);
+        os::close_fd(fd_);
+    }
+    if (st_) server_.give_state(st_);
+    if (in_.allocated()) server_.give_buffer(in_);
+}
+
+ActiveState& Connection::active() {
+    if (!st_) st_ = server_.take_state();
+    return *st_;
+}
+
+bool Connection::idle() const {
+    return in_.empty() && (!st_ || (st_->out.empty() && !st_->in_body));
+}
+
+void Connection::on_event(uint32_t events) {
+    if (flags_ & kClosed) return;
+    if (events & EPOLLOUT) flags_ |= kCanWrite;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) flags_ |= kCanRead;
+    drive();
+}
+
+void Connection::drive() {
+    if (flags_ & kLingering) {
+        linger_read();
+        return;
+    }
+    int round = 0;
+    for (; round < kRounds; ++round) {
+        bool got = false;
+        bool out_full = st_ && (st_->out.pending() >= kHighWater || st_->out.pieces() >= kMaxPieces);
+        if ((flags_ & kCanRead) && !(flags_ & (kPeerClosed | kClosing)) && !out_full) {
+            size_t before = in_.size();
+            if (!read_some()) return;
+            got = in_.size() != before;
+        }
+        size_t in_before = in_.size();
+        process_input();
+        if (flags_ & kClosed) return;
+        bool consumed = in_.size() != in_before;
+        if (st_ && !st_->out.empty() && (flags_ & kCanWrite)) {
+            if (!flush()) return;
+        }
+        if ((flags_ & kClosing) && (!st_ || st_->out.empty())) {
+            // Close now when nothing more can come from the client; otherwise linger so that
+            // unread request bytes do not turn our response into a reset.
+            if ((flags_ & kPeerClosed) || (in_.empty() && !(st_ && st_->in_body) && !(flags_ & kCanRead))) close();
+            else start_lingering();
+            return;
+        }
+        if (!got && !consumed) break;
+    }
+    if (round == kRounds && (flags_ & kCanRead) && !(flags_ & kPosted)) {
+        // Still more to read: let the other connections have their turn first.
+        flags_ |= kPosted;
+        server_.loop().post([this] {
+            flags_ &= ~kPosted;
+            if (flags_ & kClosed) server_.loop().defer_delete(this);
+            else drive();
+        });
+    }
+    after_io();
+}
+
+bool Connection::read_some() {
+    if (!in_.allocated()) server_.take_buffer(in_);
+    if (in_.writable() == 0) in_.compact();
+    if (in_.writable() == 0) {
+        // Only an unfinished head fills the buffer (bodies are discarded as they come):
+        // grow it up to the head limit, past which the parser answers 414/431.
+        size_t limit = server_.settings().parser.max_header_bytes + 4096;
+        if (in_.capacity() >= limit) {
+            fail_request(431);
+            return true;
+        }
+        in_.reserve(in_.capacity() * 2 < limit ? in_.capacity() * 2 : limit);
+    }
+    size_t space = in_.writable();
+    os::IoResult r = os::recv_some(fd_, in_.write_ptr(), space);
+    if (!r.ok()) {
+        if (r.would_block()) {
+            flags_ &= ~kCanRead;
+            return true;
+        }
+        close();  // ECONNRESET and friends: nothing to answer
+        return false;
+    }
+    if (r.n == 0) {
+        flags_ |= kPeerClosed;
+        flags_ &= ~kCanRead;
+        return true;
+    }
+    in_.commit(static_cast<size_t>(r.n));
+    // A short read means the socket is drained (the next byte to arrive raises a new
+    // edge), which saves the recv that would only return EAGAIN.
+    if (static_cast<size_t>(r.n) < space) flags_ &= ~kCanRead;
+    return true;
+}
+
+void Connection::process_input() {
+    while (!(flags_ & (kClosing | kClosed))) {
+        if (in_.empty() && !(st_ && st_->in_body)) return;
+        ActiveState& s = active();
+        if (s.in_body) {
+            discard_body();
+            if (s.in_body || (flags_ & kClosing)) return;
+            continue;
+        }
+        if (s.out.pending() >= kHighWater || s.out.pieces() >= kMaxPieces) return;
+        ParseStatus ps = s.parser.parse(in_.begin(), in_.size());
+        if (ps == ParseStatus::incomplete) return;
+        if (ps == ParseStatus::error) {
+            fail_request(s.parser.error_status());
+            return;
+        }
+        Request r;
+        if (!s.parser.build(in_.begin(), r)) {
+            fail_request(s.parser.error_status());
+            return;
+        }
+        handle_request(r);
+        in_.consume(s.parser.head_size());
+        s.parser.reset();
+        flags_ &= ~kHeadTimer;
+    }
+}
+
+void Connection::handle_request(Request& r) {
+    ++requests_;
+    ActiveState& s = *st_;
+    const Settings& cfg = server_.settings();
+    bool keep_alive = r.keep_alive && requests_ < cfg.keepalive_requests && !server_.stopping();
+    if (r.has_body()) {
+        uint64_t max = cfg.client_max_body_size;
+        if (max && !r.chunked && r.content_length > max) {
+            // Too large to read: answer and close (lingering drains what is in flight).
+            StaticHandler::respond_error(*this, &r, 413, false);
+            flags_ |= kClosing;
+            return;
+        }
+        s.in_body = true;
+        s.body_chunked = r.chunked;
+        s.body_left = r.content_length;
+        s.chunked.reset();
+        size_t after_head = in_.size() - s.parser.head_size();
+        if (r.expect_continue && keep_alive && (r.chunked || after_head < r.content_length) && after_head == 0)
+            s.out.append(kContinue);
+    }
+    StaticHandler::serve(*this, r, keep_alive);
+    if (!keep_alive) flags_ |= kClosing;
+}
+
+void Connection::discard_body() {
+    ActiveState& s = *st_;
+    if (!s.body_chunked) {
+        size_t take = in_.size() < s.body_left ? in_.size() : static_cast<size_t>(s.body_left);
+        in_.consume(take);
+        s.body_left -= take;
+        if (s.body_left == 0) s.in_body = false;
+        return;
+    }
+    while (!in_.empty()) {
+        size_t consumed = 0, off = 0, len = 0;
+        ChunkedDecoder::Status st = s.chunked.decode(in_.begin(), in_.size(), consumed, off, len);
+        in_.consume(consumed);
+        uint64_t max = server_.settings().client_max_body_size;
+        if (st == ChunkedDecoder::Status::error || (max && s.chunked.body_size() > max)) {
+            // The response is already queued; the framing is broken, so nothing after it
+            // can be trusted: close after sending it.
+            core::logf(core::LogLevel::info, "client sent an invalid or too large chunked body: %s", s.chunked.error());
+            s.in_body = false;
+            flags_ |= kClosing;
+            return;
+        }
+        if (st == ChunkedDecoder::Status::done) {
+            s.in_body = false;
+            return;
+        }
+        if (consumed == 0) return;
+    }
+}
+
+void Connection::fail_request(int status) {
+    active();
+    StaticHandler::respond_error(*this, nullptr, status, false);
+    flags_ |= kClosing;
+}
+
+bool Connection::flush() {
+    uint64_t written = 0;
+    int err = 0;
+    net::OutputChain::Flush r = st_->out.flush(fd_, written, err);
+    if (r == net::OutputChain::Flush::error) {
+        close();
+        return false;
+    }
+    if (r == net::OutputChain::Flush::again) {
+        flags_ &= ~kCanWrite;
+        if (written || timer_mode_ != TimerMode::send)
+            set_deadline(TimerMode::send, server_.loop().now_ms() + server_.settings().send_timeout_ms);
+    }
+    return true;
+}
+
+void Connection::after_io() {
+    if (flags_ & kClosed) return;
+    uint64_t now = server_.loop().now_ms();
+    const Settings& cfg = server_.settings();
+    if (st_ && !st_->out.empty()) return;  // the send timer runs (set by flush)
+    if (st_ && st_->in_body) {
+        set_deadline(TimerMode::body, now + cfg.client_body_timeout_ms);
+        return;
+    }
+    if (!in_.empty() || requests_ == 0) {
+        // The header timer covers the whole head: trickling bytes do not extend it.
+        if (!(flags_ & kHeadTimer)) {
+            flags_ |= kHeadTimer;
+            set_deadline(TimerMode::header, now + cfg.client_header_timeout_ms);
+        }
+        if (flags_ & kPeerClosed) close();
+        return;
+    }
+    // Idle between requests: give back the buffer and the per-request state.
+    if (flags_ & kPeerClosed || server_.stopping()) {
+        close();
+        return;
+    }
+    release_idle_state();
+    set_deadline(TimerMode::keepalive, now + cfg.keepalive_timeout_ms);
+}
+
+void Connection::release_idle_state() {
+    if (st_) {
+        server_.give_state(st_);
+        st_ = nullptr;
+    }
+    if (in_.allocated() && in_.empty()) server_.give_buffer(in_);
+}
+
+void Connection::set_deadline(TimerMode mode, uint64_t ms) {
+    timer_mode_ = mode;
+    deadline_ = ms;
+    // Lazy: a later deadline only updates the field and the timer re-arms when it fires;
+    // an earlier one moves the timer.
+    if (!timer_.active() || timer_.deadline() > ms) {
+        uint64_t rounded = (ms + kTimerGrainMs - 1) / kTimerGrainMs * kTimerGrainMs;
+        server_.loop().timers().schedule(timer_, rounded);
+    }
+}
+
+void Connection::on_timer(void* self) {
+    auto* c = static_cast<Connection*>(self);
+    uint64_t now = c->server_.loop().now_ms();
+    if (c->deadline_ > now) {
+        uint64_t rounded = (c->deadline_ + kTimerGrainMs - 1) / kTimerGrainMs * kTimerGrainMs;
+        c->server_.loop().timers().schedule(c->timer_, rounded);
+        return;
+    }
+    if (c->timer_mode_ == TimerMode::send) core::log(core::LogLevel::info, "client timed out while reading the response");
+    c->close();
+}
+
+void Connection::start_lingering() {
+    flags_ |= kLingering;
+    os::shutdown_write(fd_);
+    uint64_t now = server_.loop().now_ms();
+    const Settings& cfg = server_.settings();
+    linger_end_ = now + cfg.lingering_time_ms;
+    in_.clear();
+    if (st_) {
+        server_.give_state(st_);
+        st_ = nullptr;
+    }
+    set_deadline(TimerMode::linger, now + cfg.lingering_timeout_ms);
+    linger_read();
+}
+
+void Connection::linger_read() {
+    // Discard whatever the client still sends until it closes or the time is up.
+    if (!in_.allocated()) server_.take_buffer(in_);
+    while (flags_ & kCanRead) {
+        os::IoResult r = os::recv_some(fd_, in_.data(), in_.capacity());
+        if (!r.ok()) {
+            if (r.would_block()) {
+                flags_ &= ~kCanRead;
+                break;
+            }
+            close();
+            return;
+        }
+        if (r.n == 0) {
+            close();
+            return;
+        }
+        if (static_cast<size_t>(r.n) < in_.capacity()) flags_ &= ~kCanRead;
+    }
+    uint64_t now = server_.loop().now_ms();
+    const Settings& cfg = server_.settings();
+    uint64_t gap_end = now + cfg.lingering_timeout_ms;
+    set_deadline(TimerMode::linger, gap_end < linger_end_ ? gap_end : linger_end_);
+}
+
+void Connection::shutdown_gracefully() {
+    if (idle() && !(flags_ & kLingering)) close();
+    // Busy: handle_request sees server_.stopping() and answers with Connection: close.
+}
+
+void Connection::close() {
+    if (flags_ & kClosed) return;
+    flags_ |= kClosed;
+    event::Loop& loop = server_.loop();
+    loop.cancel(timer_);
+    loop.forget(fd_);
+    os::close_fd(fd_);
+    fd_ = -1;
+    if (st_) {
+        server_.give_state(st_);
+        st_ = nullptr;
+    }
+    if (in_.allocated()) server_.give_buffer(in_);
+    server_.unlink(this);
+    if (!(flags_ & kPosted)) loop.defer_delete(this);
+}
+
+}  // namespace riptide::http

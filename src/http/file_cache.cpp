@@ -1,0 +1,104 @@
+#include "http/file_cache.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+
+#include "core/http_date.hpp"
+#include "core/strings.hpp"
+#include "http/mime.hpp"
+#include "os/io.hpp"
+
+namespace riptide::http {
+
+FileCache::~FileCache() { clear(); }
+
+void FileCache::clear() {
+    for (auto& kv : map_) kv.second->unref();
+    map_.clear();
+}
+
+OpenResult FileCache::open(int root_fd, std::string_view root_key, std::string_view rel, const MimeTypes& mime,
+                           uint64_t now_ms) {
+    key_.assign(root_key);
+    key_.push_back('\0');
+    key_.append(rel);
+    auto it = map_.find(std::string_view(key_));
+    if (it != map_.end()) {
+        CachedFile* f = it->second;
+        if (now_ms - f->validated_ms < opt_.valid_ms) {
+            f->used_ms = now_ms;
+            return OpenResult{net::FileRef::share(f), 0, false};
+        }
+        os::FileInfo now;
+        const os::FileInfo& was = f->info();
+        if (os::stat_at(root_fd, f->rel_path.c_str(), now) == 0 && now.inode == was.inode && now.dev == was.dev &&
+            now.size == was.size && now.mtime_ns == was.mtime_ns && now.ctime_ns == was.ctime_ns) {
+            f->validated_ms = f->used_ms = now_ms;
+            return OpenResult{net::FileRef::share(f), 0, false};
+        }
+        f->unref();
+        map_.erase(it);
+    }
+    OpenResult r = open_uncached(root_fd, rel, mime, now_ms);
+    if (r.file) {
+        if (map_.size() >= opt_.max_entries) evict(now_ms);
+        r.file->ref();
+        map_.emplace(key_, static_cast<CachedFile*>(r.file.get()));
+    }
+    return r;
+}
+
+void FileCache::evict(uint64_t now_ms) {
+    // Drop the least recently used half: amortised O(1) per insertion.
+    std::vector<uint64_t> ages;
+    ages.reserve(map_.size());
+    for (auto& kv : map_) ages.push_back(now_ms - kv.second->used_ms);
+    std::nth_element(ages.begin(), ages.begin() + static_cast<long>(ages.size() / 2), ages.end());
+    uint64_t cut = ages[ages.size() / 2];
+    for (auto it = map_.begin(); it != map_.end();) {
+        if (now_ms - it->second->used_ms >= cut) {
+            it->second->unref();
+            it = map_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+OpenResult FileCache::open_uncached(int root_fd, std::string_view rel, const MimeTypes& mime, uint64_t now_ms) {
+    std::string path(rel);
+    int fd = os::open_beneath(root_fd, path.c_str(), false);
+    if (fd < 0) return OpenResult{{}, -fd, false};
+    os::UniqueFd guard(fd);
+    os::FileInfo info;
+    if (!os::stat_fd(fd, info)) return OpenResult{{}, EIO, false};
+    if (info.is_dir) return OpenResult{{}, 0, true};
+    if (!info.is_regular) return OpenResult{{}, EACCES, false};
+
+    auto* f = new CachedFile(std::move(guard), info);
+    net::FileRef ref(f);
+    f->rel_path = std::move(path);
+    f->etag = "\"";
+    core::append_hex(f->etag, static_cast<uint64_t>(info.mtime));
+    f->etag += '-';
+    core::append_hex(f->etag, info.size);
+    f->etag += '"';
+    core::format_http_date(info.mtime, f->last_modified);
+    f->content_type = std::string(mime.lookup(rel));
+    f->validated_ms = f->used_ms = now_ms;
+    if (info.size <= opt_.memory_max_file) {
+        // Read once (page cache; a documented blocking exception, bounded by memory_max_file).
+        std::string content(info.size, '\0');
+        size_t got = 0;
+        while (got < content.size()) {
+            os::IoResult r = os::pread_some(f->fd(), content.data() + got, content.size() - got, got);
+            if (!r.ok() || r.n == 0) break;
+            got += static_cast<size_t>(r.n);
+        }
+        if (got == content.size()) f->set_content(std::move(content));
+    }
+    return OpenResult{std::move(ref), 0, false};
+}
+
+}  // namespace riptide::http

@@ -1,0 +1,68 @@
+// The open-file cache (nginx's open_file_cache): path → open fd, stat, ready-made header
+// fields and, for small files, the content. A hit costs no syscall; an entry older than
+// `valid_ms` is re-checked with one stat, and a changed file (inode, size, mtime or ctime)
+// is reopened, so a replaced file is served stale for at most valid_ms.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "net/shared_file.hpp"
+
+namespace riptide::http {
+
+class MimeTypes;
+
+class CachedFile final : public net::SharedFile {
+public:
+    using SharedFile::SharedFile;
+    std::string rel_path;       // beneath the root, what was opened
+    std::string etag;           // "\"<mtime hex>-<size hex>\""
+    char last_modified[29] = {};
+    std::string content_type;
+    uint64_t validated_ms = 0;
+    uint64_t used_ms = 0;
+};
+
+struct OpenResult {
+    net::FileRef file;   // set on success
+    int err = 0;         // errno otherwise (ENOENT, EACCES, EXDEV, ELOOP, ...)
+    bool is_dir = false; // the path names a directory (no file opened)
+};
+
+class FileCache {
+public:
+    struct Options {
+        uint64_t valid_ms = 1000;
+        size_t max_entries = 4096;
+        uint64_t memory_max_file = 16384;  // files up to this size are kept in memory
+    };
+    explicit FileCache(Options o) : opt_(o) {}
+    FileCache() : FileCache(Options{}) {}
+    ~FileCache();
+    FileCache(const FileCache&) = delete;
+    FileCache& operator=(const FileCache&) = delete;
+
+    // `rel` is the normalized path without its leading slash. Directories are reported,
+    // not opened. Only regular files are cached.
+    OpenResult open(int root_fd, std::string_view root_key, std::string_view rel, const MimeTypes& mime,
+                    uint64_t now_ms);
+    void clear();
+    size_t size() const { return map_.size(); }
+
+private:
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    OpenResult open_uncached(int root_fd, std::string_view rel, const MimeTypes& mime, uint64_t now_ms);
+    void evict(uint64_t now_ms);
+
+    Options opt_;
+    std::unordered_map<std::string, CachedFile*, Hash, std::equal_to<>> map_;
+    std::string key_;  // scratch, reused: no allocation per lookup once warm
+};
+
+}  // namespace riptide::http

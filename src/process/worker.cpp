@@ -1,0 +1,74 @@
+#include "process/worker.hpp"
+
+#include <csignal>
+#include <cstdio>
+
+#include "core/log.hpp"
+#include "event/loop.hpp"
+#include "os/clock.hpp"
+#include "os/epoll.hpp"
+#include "os/fd.hpp"
+#include "os/signals.hpp"
+
+namespace riptide::process {
+
+namespace {
+
+class SignalHandler final : public event::Handler {
+public:
+    explicit SignalHandler(int fd) : fd_(fd) {}
+    void on_event(uint32_t) override { pending_ |= os::read_signalfd(fd_); }
+    unsigned take() {
+        unsigned p = pending_;
+        pending_ = 0;
+        return p;
+    }
+
+private:
+    int fd_;
+    unsigned pending_ = 0;
+};
+
+}  // namespace
+
+int run_worker(const http::Settings& settings, const std::vector<http::Server::ListenSocket>& sockets) {
+    os::reset_signal_handlers();
+    os::UniqueFd sigfd(os::open_signalfd());
+    sigset_t none;
+    sigemptyset(&none);
+    os::restore_signals(none);  // the signals we handle stay blocked by open_signalfd
+    if (!sigfd) {
+        core::log(core::LogLevel::emerg, "signalfd() failed in worker");
+        return 2;
+    }
+    auto ep = os::Epoll::create();
+    if (!ep) {
+        core::log(core::LogLevel::emerg, ep.error().what);
+        return 2;
+    }
+    event::Loop loop(std::move(ep).value());
+    SignalHandler signals(sigfd.get());
+    loop.add(sigfd.get(), EPOLLIN, &signals);
+
+    auto server = std::make_unique<http::Server>(loop, settings);
+    if (!server->listen(sockets)) return 2;
+
+    bool graceful = false;
+    for (;;) {
+        if (!loop.run_once()) {
+            core::log(core::LogLevel::emerg, "epoll_wait() failed");
+            return 2;
+        }
+        unsigned sig = signals.take();
+        if (sig & ((1u << SIGTERM) | (1u << SIGINT))) break;
+        if ((sig & (1u << SIGQUIT)) && !graceful) {
+            graceful = true;
+            server->shutdown_gracefully();
+        }
+        if (graceful && server->connections() == 0) break;
+    }
+    server.reset();
+    return 0;
+}
+
+}  // namespace riptide::process
