@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages riptide needs to build and test, if any is missing.
 # Usage: scripts/deps.sh [extra-package ...]
 set -euo pipefail
-pkgs=(g++ cmake ninja-build make libgtest-dev libgmock-dev libpcre2-dev curl strace python3 procps "$@")
+pkgs=(g++ cmake ninja-build make libgtest-dev libgmock-dev libpcre2-dev pkg-config curl strace python3 procps "$@")
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
