@@ -20,7 +20,11 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/riptide --root www --listen 127.0.0.1:8080
 
+FUZZ_SECONDS ?= 120
+
+# The fuzz targets run briefly first, so that ctest's summary is the closing line.
 test: build
+	scripts/fuzz.sh 5
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-unit: build
@@ -33,6 +37,9 @@ test-sanitize: deps
 	cmake -S . -B $(BUILD_SAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRIPTIDE_SANITIZE=ON
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: build
 	bench/run.sh
