@@ -1,11 +1,15 @@
 #include "http/connection.hpp"
 
 #include <arpa/inet.h>
+#include <cstring>
 #include <sys/epoll.h>
 
 #include "core/log.hpp"
 #include "http/server.hpp"
+#include "http/exchange.hpp"
+#include "http/router.hpp"
 #include "http/static_handler.hpp"
+#include "os/log_file.hpp"
 #include "os/io.hpp"
 
 namespace riptide::http {
@@ -22,12 +26,25 @@ constexpr uint64_t kTimerGrainMs = 250;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 }  // namespace
 
-Connection::Connection(Server& server, int fd, const os::SocketAddress& peer, uint16_t local_port)
-    : server_(server), fd_(fd), local_port_(local_port) {
+Connection::Connection(Server& server, int fd, const os::SocketAddress& peer, const ListenContext& listen)
+    : server_(server), listen_(listen), cfg_(&listen.group->default_server->settings), fd_(fd),
+      serial_(server.next_serial()) {
     timer_.set_callback(&Connection::on_timer, this);
-    if (peer.family() == AF_INET) peer_v4_ = reinterpret_cast<const sockaddr_in*>(&peer.storage)->sin_addr.s_addr;
+    peer_port_ = peer.port();
+    if (peer.family() == AF_INET) {
+        peer_family_ = AF_INET;
+        std::memcpy(peer_addr_, &reinterpret_cast<const sockaddr_in*>(&peer.storage)->sin_addr, 4);
+    } else if (peer.family() == AF_INET6) {
+        peer_family_ = AF_INET6;
+        std::memcpy(peer_addr_, &reinterpret_cast<const sockaddr_in6*>(&peer.storage)->sin6_addr, 16);
+    }
     flags_ |= kHeadTimer;
-    set_deadline(TimerMode::header, server_.loop().now_ms() + server_.settings().client_header_timeout_ms);
+    set_deadline(TimerMode::header, server_.loop().now_ms() + static_cast<uint64_t>(cfg_->client_header_timeout_ms));
+}
+
+std::string Connection::peer_address() const {
+    if (!peer_family_) return "";
+    return os::format_ip(peer_family_, peer_addr_);
 }
 
 Connection::~Connection() {
@@ -164,26 +181,41 @@ void Connection::process_input() {
 void Connection::handle_request(Request& r) {
     ++requests_;
     ActiveState& s = *st_;
-    const Settings& cfg = server_.settings();
-    bool keep_alive = r.keep_alive && requests_ < cfg.keepalive_requests && !server_.stopping();
+    Exchange ex(*this, r);
+    Router::select_server(ex);
+    // Body limits and timeouts of the location the request goes to; routing is cheap
+    // enough to do it here rather than twice.
+    const config::Settings& srv = ex.server->settings;
+    ex.keep_alive = r.keep_alive && !server_.stopping() && requests_ < srv.keepalive_requests &&
+                    srv.keepalive_timeout_ms > 0;
     if (r.has_body()) {
-        uint64_t max = cfg.client_max_body_size;
-        if (max && !r.chunked && r.content_length > max) {
-            // Too large to read: answer and close (lingering drains what is in flight).
-            StaticHandler::respond_error(*this, &r, 413, false);
-            flags_ |= kClosing;
-            return;
-        }
         s.in_body = true;
         s.body_chunked = r.chunked;
         s.body_left = r.content_length;
         s.chunked.reset();
-        size_t after_head = in_.size() - s.parser.head_size();
-        if (r.expect_continue && keep_alive && (r.chunked || after_head < r.content_length) && after_head == 0)
-            s.out.append(kContinue);
     }
-    StaticHandler::serve(*this, r, keep_alive);
-    if (!keep_alive) flags_ |= kClosing;
+    uint64_t max = static_cast<uint64_t>(srv.client_max_body_size);
+    if (r.has_body() && max && !r.chunked && r.content_length > max) {
+        // Too large to read: answer and close (lingering drains what is in flight).
+        ex.keep_alive = false;
+        ex.cfg = &srv;
+        StaticHandler::respond_error(ex, 413);
+        s.in_body = false;
+    } else {
+        if (r.expect_continue && s.in_body && ex.keep_alive && in_.size() == s.parser.head_size())
+            s.out.append(kContinue);
+        Router::handle(ex);
+    }
+    if (ex.cfg) cfg_ = ex.cfg;
+    if (ex.close_now) {
+        s.out.clear();
+        flags_ |= kClosing;
+        s.in_body = false;
+        in_.clear();
+        return;
+    }
+    server_.logs().log(ex);
+    if (!ex.keep_alive) flags_ |= kClosing;
 }
 
 void Connection::discard_body() {
@@ -199,7 +231,7 @@ void Connection::discard_body() {
         size_t consumed = 0, off = 0, len = 0;
         ChunkedDecoder::Status st = s.chunked.decode(in_.begin(), in_.size(), consumed, off, len);
         in_.consume(consumed);
-        uint64_t max = server_.settings().client_max_body_size;
+        uint64_t max = static_cast<uint64_t>(cfg_->client_max_body_size);
         if (st == ChunkedDecoder::Status::error || (max && s.chunked.body_size() > max)) {
             // The response is already queued; the framing is broken, so nothing after it
             // can be trusted: close after sending it.
@@ -218,7 +250,12 @@ void Connection::discard_body() {
 
 void Connection::fail_request(int status) {
     active();
-    StaticHandler::respond_error(*this, nullptr, status, false);
+    Request none;
+    Exchange ex(*this, none);
+    ex.keep_alive = false;
+    ex.cfg = cfg_;
+    StaticHandler::respond_error(ex, status);
+    ex.status = status;
     flags_ |= kClosing;
 }
 
@@ -233,7 +270,7 @@ bool Connection::flush() {
     if (r == net::OutputChain::Flush::again) {
         flags_ &= ~kCanWrite;
         if (written || timer_mode_ != TimerMode::send)
-            set_deadline(TimerMode::send, server_.loop().now_ms() + server_.settings().send_timeout_ms);
+            set_deadline(TimerMode::send, server_.loop().now_ms() + static_cast<uint64_t>(cfg_->send_timeout_ms));
     }
     return true;
 }
@@ -241,17 +278,17 @@ bool Connection::flush() {
 void Connection::after_io() {
     if (flags_ & kClosed) return;
     uint64_t now = server_.loop().now_ms();
-    const Settings& cfg = server_.settings();
+    const config::Settings& cfg = *cfg_;
     if (st_ && !st_->out.empty()) return;  // the send timer runs (set by flush)
     if (st_ && st_->in_body) {
-        set_deadline(TimerMode::body, now + cfg.client_body_timeout_ms);
+        set_deadline(TimerMode::body, now + static_cast<uint64_t>(cfg.client_body_timeout_ms));
         return;
     }
     if (!in_.empty() || requests_ == 0) {
         // The header timer covers the whole head: trickling bytes do not extend it.
         if (!(flags_ & kHeadTimer)) {
             flags_ |= kHeadTimer;
-            set_deadline(TimerMode::header, now + cfg.client_header_timeout_ms);
+            set_deadline(TimerMode::header, now + static_cast<uint64_t>(cfg.client_header_timeout_ms));
         }
         if (flags_ & kPeerClosed) close();
         return;
@@ -262,7 +299,7 @@ void Connection::after_io() {
         return;
     }
     release_idle_state();
-    set_deadline(TimerMode::keepalive, now + cfg.keepalive_timeout_ms);
+    set_deadline(TimerMode::keepalive, now + static_cast<uint64_t>(cfg.keepalive_timeout_ms));
 }
 
 void Connection::release_idle_state() {

@@ -13,6 +13,8 @@
 #include "http/parser.hpp"
 #include "http/range.hpp"
 #include "net/output_chain.hpp"
+#include "config/config.hpp"
+#include "http/settings.hpp"
 #include "os/socket.hpp"
 
 namespace riptide::http {
@@ -35,7 +37,7 @@ struct ActiveState {
 
 class Connection final : public event::Handler, public event::Deletable {
 public:
-    Connection(Server& server, int fd, const os::SocketAddress& peer, uint16_t local_port);
+    Connection(Server& server, int fd, const os::SocketAddress& peer, const ListenContext& listen);
     ~Connection() override;
 
     void on_event(uint32_t events) override;
@@ -43,6 +45,15 @@ public:
     void shutdown_gracefully();
     bool idle() const;
     int fd() const { return fd_; }
+
+    Server& server() { return server_; }
+    ActiveState& state() { return active(); }
+    const ListenContext& listen() const { return listen_; }
+    uint16_t local_port() const { return listen_.port; }
+    uint64_t serial() const { return serial_; }
+    uint32_t requests() const { return requests_; }
+    std::string peer_address() const;
+    uint16_t peer_port() const { return peer_port_; }
 
     Connection* prev = nullptr;  // the server's list of connections
     Connection* next = nullptr;
@@ -76,9 +87,11 @@ private:
     static void on_timer(void* self);
 
     Server& server_;
+    const ListenContext& listen_;
+    const config::Settings* cfg_;  // settings of the last request (timeouts)
     int fd_;
     uint16_t flags_ = kCanWrite;
-    uint16_t local_port_;
+    uint16_t peer_port_ = 0;
     TimerMode timer_mode_ = TimerMode::header;
     uint32_t requests_ = 0;
     uint64_t deadline_ = 0;
@@ -86,9 +99,10 @@ private:
     core::Buffer in_;
     ActiveState* st_ = nullptr;
     event::Timer timer_;
-    uint32_t peer_v4_ = 0;  // for logs; IPv6 peers are recorded as 0 for now
+    uint64_t serial_;
+    uint8_t peer_family_ = 0;
+    unsigned char peer_addr_[16] = {};
     friend class Server;
-    friend class StaticHandlerImpl;
 };
 
 }  // namespace riptide::http

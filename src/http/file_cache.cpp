@@ -6,7 +6,6 @@
 
 #include "core/http_date.hpp"
 #include "core/strings.hpp"
-#include "http/mime.hpp"
 #include "os/io.hpp"
 
 namespace riptide::http {
@@ -18,7 +17,16 @@ void FileCache::clear() {
     map_.clear();
 }
 
-OpenResult FileCache::open(int root_fd, std::string_view root_key, std::string_view rel, const MimeTypes& mime,
+namespace {
+std::string_view extension_of(std::string_view path) {
+    size_t slash = path.rfind('/');
+    size_t dot = path.rfind('.');
+    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return {};
+    return path.substr(dot + 1);
+}
+}  // namespace
+
+OpenResult FileCache::open(int root_fd, std::string_view root_key, std::string_view rel, const config::Settings& cfg,
                            uint64_t now_ms) {
     key_.assign(root_key);
     key_.push_back('\0');
@@ -40,7 +48,7 @@ OpenResult FileCache::open(int root_fd, std::string_view root_key, std::string_v
         f->unref();
         map_.erase(it);
     }
-    OpenResult r = open_uncached(root_fd, rel, mime, now_ms);
+    OpenResult r = open_uncached(root_fd, rel, cfg, now_ms);
     if (r.file) {
         if (map_.size() >= opt_.max_entries) evict(now_ms);
         r.file->ref();
@@ -66,7 +74,7 @@ void FileCache::evict(uint64_t now_ms) {
     }
 }
 
-OpenResult FileCache::open_uncached(int root_fd, std::string_view rel, const MimeTypes& mime, uint64_t now_ms) {
+OpenResult FileCache::open_uncached(int root_fd, std::string_view rel, const config::Settings& cfg, uint64_t now_ms) {
     std::string path(rel);
     int fd = os::open_beneath(root_fd, path.c_str(), false);
     if (fd < 0) return OpenResult{{}, -fd, false};
@@ -85,7 +93,7 @@ OpenResult FileCache::open_uncached(int root_fd, std::string_view rel, const Mim
     core::append_hex(f->etag, info.size);
     f->etag += '"';
     core::format_http_date(info.mtime, f->last_modified);
-    f->content_type = std::string(mime.lookup(rel));
+    f->content_type = cfg.mime_type(extension_of(rel));
     f->validated_ms = f->used_ms = now_ms;
     if (info.size <= opt_.memory_max_file) {
         // Read once (page cache; a documented blocking exception, bounded by memory_max_file).

@@ -9,11 +9,11 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "config/config.hpp"
 #include "net/shared_file.hpp"
 
 namespace riptide::http {
 
-class MimeTypes;
 
 class CachedFile final : public net::SharedFile {
 public:
@@ -47,7 +47,8 @@ public:
 
     // `rel` is the normalized path without its leading slash. Directories are reported,
     // not opened. Only regular files are cached.
-    OpenResult open(int root_fd, std::string_view root_key, std::string_view rel, const MimeTypes& mime,
+    // The type comes from `types` of the settings that first opened the file.
+    OpenResult open(int root_fd, std::string_view root_key, std::string_view rel, const config::Settings& cfg,
                     uint64_t now_ms);
     void clear();
     size_t size() const { return map_.size(); }
@@ -57,7 +58,7 @@ private:
         using is_transparent = void;
         size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
-    OpenResult open_uncached(int root_fd, std::string_view rel, const MimeTypes& mime, uint64_t now_ms);
+    OpenResult open_uncached(int root_fd, std::string_view rel, const config::Settings& cfg, uint64_t now_ms);
     void evict(uint64_t now_ms);
 
     Options opt_;

@@ -17,6 +17,7 @@ public:
     std::string_view lookup(std::string_view path) const;
     void set_default(std::string_view t) { default_type_ = t; }
     const std::string& default_type() const { return default_type_; }
+    const std::unordered_map<std::string, std::string>& all() const { return by_ext_; }
 
 private:
     std::unordered_map<std::string, std::string> by_ext_;

@@ -1,23 +1,30 @@
 #include "http/server.hpp"
 
-#include <arpa/inet.h>
+#include <cstdio>
 
 #include "core/log.hpp"
+#include "os/clock.hpp"
 #include "os/fd.hpp"
+#include "os/log_file.hpp"
+#include "os/process.hpp"
 
 namespace riptide::http {
 
 namespace {
 constexpr size_t kReadBuffer = 8192;
 constexpr size_t kPoolMax = 1024;  // pooled states/buffers kept beyond this are freed
+const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 }  // namespace
 
 Server::Server(event::Loop& loop, const Settings& settings)
     : loop_(loop),
       settings_(settings),
-      files_(FileCache::Options{settings.open_file_cache_valid_ms, 4096, 16384}) {
-    server_header_ = settings.server_tokens ? "Server: riptide/" RIPTIDE_VERSION "\r\n" : "Server: riptide\r\n";
-    date_.update(loop.wall_sec());
+      files_(FileCache::Options{settings.open_file_cache_valid_ms, 4096, 16384}),
+      logs_(loop) {
+    server_header_ = "Server: riptide/" RIPTIDE_VERSION "\r\n";
+    hostname_ = os::host_name();
+    pid_ = os::current_pid();
+    on_second(this);
     loop_.set_on_second(&Server::on_second, this);
 }
 
@@ -32,18 +39,38 @@ Server::~Server() {
 }
 
 void Server::on_second(void* self) {
+    // Date header, log timestamps: formatted once a second, not per request.
     auto* s = static_cast<Server*>(self);
-    s->date_.update(s->loop_.wall_sec());
+    int64_t now = s->loop_.wall_sec();
+    s->date_.update(now);
+    int y, mo, d, h, mi, sec;
+    long off;
+    os::local_time_fields(now, y, mo, d, h, mi, sec, off);
+    char sign = off < 0 ? '-' : '+';
+    long aoff = off < 0 ? -off : off;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%02d/%s/%d:%02d:%02d:%02d %c%02ld%02ld", d, kMonths[mo - 1], y, h, mi, sec, sign,
+                  aoff / 3600, aoff / 60 % 60);
+    s->time_local_ = buf;
+    std::snprintf(buf, sizeof buf, "%d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", y, mo, d, h, mi, sec, sign, aoff / 3600,
+                  aoff / 60 % 60);
+    s->time_iso_ = buf;
+    std::snprintf(buf, sizeof buf, "%d/%02d/%02d %02d:%02d:%02d", y, mo, d, h, mi, sec);
+    core::set_log_time(buf);
 }
 
-bool Server::listen(const std::vector<ListenSocket>& sockets) {
+std::string Server::start(const std::vector<ListenSocket>& sockets) {
+    if (settings_.http) {
+        std::string err = logs_.open_all(*settings_.http, settings_.prefix);
+        if (!err.empty()) return err;
+    }
     for (const ListenSocket& ls : sockets) {
-        ports_.push_back(std::make_unique<uint16_t>(ls.port));
-        auto l = std::make_unique<net::Listener>(loop_, ls.fd, ls.exclusive, *this, ports_.back().get());
-        if (!l->start()) return false;
+        auto l = std::make_unique<net::Listener>(loop_, ls.fd, ls.exclusive, *this,
+                                                 const_cast<ListenContext*>(ls.ctx));
+        if (!l->start()) return "cannot listen";
         listeners_.push_back(std::move(l));
     }
-    return true;
+    return "";
 }
 
 void Server::on_accept(int fd, const os::SocketAddress& peer, void* ctx) {
@@ -53,8 +80,7 @@ void Server::on_accept(int fd, const os::SocketAddress& peer, void* ctx) {
         os::close_fd(fd);
         return;
     }
-    uint16_t local_port = *static_cast<const uint16_t*>(ctx);
-    auto* c = new Connection(*this, fd, peer, local_port);
+    auto* c = new Connection(*this, fd, peer, *static_cast<const ListenContext*>(ctx));
     if (loop_.add(fd, event::Loop::kConnEvents, c) != 0) {
         delete c;
         return;

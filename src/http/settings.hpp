@@ -1,41 +1,58 @@
-// What one worker's HTTP side needs to know, resolved from the command line or the
-// configuration file before the workers start.
+// What one worker's HTTP side needs: the typed configuration and what was resolved from
+// it before the workers start (document root descriptors, listen groups, limits).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
-#include "http/mime.hpp"
+#include "config/config.hpp"
+#include "config/server_match.hpp"
 #include "http/parser.hpp"
-#include "os/fd.hpp"
 
 namespace riptide::http {
 
-struct Site {
-    std::string root;        // as configured, for messages
-    int root_fd = -1;        // O_PATH directory, owned by the master's Settings
-    std::vector<std::string> index{"index.html"};
+// Directories named by root/alias, opened once (O_PATH) so that every file is opened
+// beneath them with openat2. A root that could not be opened maps to -1 (404 at request
+// time, like nginx, with an error logged at start).
+class RootTable {
+public:
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    int find(std::string_view configured) const {
+        auto it = fds_.find(configured);
+        return it == fds_.end() ? -1 : it->second;
+    }
+    void set(std::string configured, int fd) { fds_[std::move(configured)] = fd; }
+    const std::unordered_map<std::string, int, Hash, std::equal_to<>>& all() const { return fds_; }
+
+private:
+    std::unordered_map<std::string, int, Hash, std::equal_to<>> fds_;
+};
+
+// A listening address as the workers see it: its port and the servers behind it.
+struct ListenContext {
+    uint16_t port = 0;
+    const config::ListenGroup* group = nullptr;
 };
 
 struct Settings {
-    Site site;
-    MimeTypes mime;
+    std::shared_ptr<const config::Config> config;
+    const config::HttpConfig* http = nullptr;
+    std::vector<config::ListenGroup> groups;
+    std::string prefix;
+    RootTable roots;
     ParserLimits parser;
-    uint64_t keepalive_timeout_ms = 75000;
-    uint32_t keepalive_requests = 1000;
-    uint64_t client_header_timeout_ms = 60000;
-    uint64_t client_body_timeout_ms = 60000;
-    uint64_t send_timeout_ms = 60000;
+    uint32_t worker_connections = 10240;
     uint64_t lingering_timeout_ms = 5000;
     uint64_t lingering_time_ms = 30000;
-    uint64_t client_max_body_size = 1024 * 1024;  // 0: no limit
-    uint32_t client_header_buffer_size = 1024;
-    uint32_t max_ranges = 64;
-    uint32_t worker_connections = 10240;
     uint64_t open_file_cache_valid_ms = 1000;
-    bool server_tokens = true;
+    bool quick_start = false;  // started from command-line flags, not a configuration file
 };
 
 }  // namespace riptide::http

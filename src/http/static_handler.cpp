@@ -1,9 +1,12 @@
 #include "http/static_handler.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "core/http_date.hpp"
+#include "core/log.hpp"
 #include "core/strings.hpp"
 #include "http/connection.hpp"
 #include "http/file_cache.hpp"
@@ -11,15 +14,12 @@
 #include "http/range.hpp"
 #include "http/response.hpp"
 #include "http/server.hpp"
+#include "http/variables.hpp"
 #include "os/file.hpp"
 
 namespace riptide::http {
 
 namespace {
-
-std::string_view connection_field(bool keep_alive) {
-    return keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
-}
 
 // Entity-tag comparison (RFC 9110 § 8.8.3.2): weak ignores the W/ prefix on both sides.
 bool etag_list_matches(std::string_view list, std::string_view etag, bool weak) {
@@ -38,8 +38,6 @@ bool etag_list_matches(std::string_view list, std::string_view etag, bool weak) 
     return false;
 }
 
-void append_common(std::string& out, Connection& c, int status);
-
 int errno_status(int err) {
     switch (err) {
         case ENOENT:
@@ -53,110 +51,359 @@ int errno_status(int err) {
     }
 }
 
-}  // namespace
-
-class StaticHandlerImpl {
-public:
-    static Server& server(Connection& c) { return c.server_; }
-    static ActiveState& st(Connection& c) { return *c.st_; }
-    static uint16_t port(Connection& c) { return c.local_port_; }
-};
-
-namespace {
-void append_common(std::string& out, Connection& c, int status) {
-    Server& s = StaticHandlerImpl::server(c);
-    append_status_line(out, status);
-    out += s.server_header();
-    out += s.date().header();
+// add_header and expires apply to these statuses unless `always` (nginx's list).
+bool headers_apply(int status) {
+    switch (status) {
+        case 200: case 201: case 204: case 206: case 301: case 302: case 303: case 304: case 307: case 308:
+            return true;
+        default:
+            return false;
+    }
 }
 
-void serve_file(Connection& c, const Request& r, CachedFile& f, bool keep_alive) {
-    Server& s = StaticHandlerImpl::server(c);
-    ActiveState& st = StaticHandlerImpl::st(c);
+void append_expires(Exchange& ex, std::string& o, const config::ExpiresConfig& e) {
+    using Mode = config::ExpiresConfig::Mode;
+    if (e.mode == Mode::Off) return;
+    if (e.mode == Mode::Epoch) {
+        o += "Expires: Thu, 01 Jan 1970 00:00:01 GMT\r\nCache-Control: no-cache\r\n";
+        return;
+    }
+    if (e.mode == Mode::Max) {
+        o += "Expires: Thu, 31 Dec 2037 23:55:55 GMT\r\nCache-Control: max-age=315360000\r\n";
+        return;
+    }
+    int64_t now = ex.c.server().loop().wall_sec();
+    int64_t secs = e.offset_ms / 1000;
+    char date[core::kHttpDateLen];
+    core::format_http_date(now + secs, date);
+    o += "Expires: ";
+    o.append(date, core::kHttpDateLen);
+    o += "\r\nCache-Control: ";
+    if (secs < 0) {
+        o += "no-cache\r\n";
+    } else {
+        o += "max-age=";
+        core::append_decimal(o, static_cast<uint64_t>(secs));
+        o += "\r\n";
+    }
+}
+
+}  // namespace
+
+void StaticHandler::append_head_start(Exchange& ex, std::string& o, int status) {
+    Server& s = ex.c.server();
+    append_status_line(o, status);
+    o += (ex.cfg && !ex.cfg->server_tokens) ? std::string_view("Server: riptide\r\n") : s.server_header();
+    o += s.date().header();
+}
+
+void StaticHandler::append_head_end(Exchange& ex, std::string& o, int status) {
+    if (ex.keep_alive) {
+        o += "Connection: keep-alive\r\n";
+        if (ex.cfg && ex.cfg->keepalive_header_timeout_ms) {
+            o += "Keep-Alive: timeout=";
+            core::append_decimal(o, static_cast<uint64_t>(*ex.cfg->keepalive_header_timeout_ms / 1000));
+            o += "\r\n";
+        }
+    } else {
+        o += "Connection: close\r\n";
+    }
+    if (!ex.cfg) return;
+    bool apply = headers_apply(status);
+    if (apply) append_expires(ex, o, ex.cfg->expires);
+    for (const config::HeaderConfig& h : ex.cfg->add_headers) {
+        if (!apply && !h.always) continue;
+        std::string v = h.value.find('$') == std::string::npos ? h.value : expand_variables(ex, h.value);
+        if (v.empty()) continue;  // nginx adds nothing for an empty value
+        o += h.name;
+        o += ": ";
+        o += v;
+        o += "\r\n";
+    }
+}
+
+void StaticHandler::respond_text(Exchange& ex, int status, std::string_view content_type, std::string_view body,
+                                 std::string_view extra_headers) {
+    net::OutputChain& out = ex.c.state().out;
+    std::string& o = out.own();
+    size_t from = o.size();
+    append_head_start(ex, o, status);
+    if (!content_type.empty()) {
+        o += "Content-Type: ";
+        o += content_type;
+        o += "\r\n";
+    }
+    o += "Content-Length: ";
+    core::append_decimal(o, body.size());
+    o += "\r\n";
+    o += extra_headers;
+    append_head_end(ex, o, status);
+    o += "\r\n";
+    if (!ex.head) {
+        o += body;
+        ex.body_bytes = body.size();
+    }
+    out.commit_own(from);
+    ex.status = status;
+}
+
+void StaticHandler::respond_error(Exchange& ex, int status, std::string_view extra_headers) {
+    std::string_view body = error_page_body(status);
+    respond_text(ex, status, body.empty() ? std::string_view() : std::string_view("text/html"), body, extra_headers);
+}
+
+void StaticHandler::respond_bare_error(Connection& c, int status) {
+    Request none;
+    Exchange ex(c, none);
+    ex.keep_alive = false;
+    respond_error(ex, status);
+}
+
+bool StaticHandler::map_uri(const Exchange& ex, std::string_view uri, int& dir_fd, std::string& rel) {
+    const config::Settings& cfg = *ex.cfg;
+    const Settings& s = ex.c.server().settings();
+    if (cfg.alias && ex.location) {
+        // alias replaces the location's prefix: "location /i/ { alias /data/img/; }" maps
+        // /i/a.png to /data/img/a.png.
+        dir_fd = s.roots.find(*cfg.alias);
+        std::string_view rest = uri;
+        if (ex.location->modifier == config::LocationModifier::Prefix ||
+            ex.location->modifier == config::LocationModifier::PreferPrefix) {
+            rest = uri.size() >= ex.location->pattern.size() ? uri.substr(ex.location->pattern.size()) : "";
+        } else if (ex.location->modifier == config::LocationModifier::Exact) {
+            rest = "";
+        }
+        while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+        rel.assign(rest);
+        if (!uri.empty() && uri.back() == '/' && !rel.empty() && rel.back() != '/') rel += '/';
+    } else {
+        dir_fd = s.roots.find(cfg.root);
+        rel.assign(uri.substr(uri.empty() ? 0 : 1));
+    }
+    return dir_fd >= 0;
+}
+
+bool StaticHandler::exists(Exchange& ex, std::string_view uri, bool dir) {
+    int dir_fd;
+    std::string rel;
+    if (!map_uri(ex, uri, dir_fd, rel)) return false;
+    if (dir) {
+        int fd = os::open_beneath(dir_fd, rel.c_str(), true);
+        if (fd < 0) return false;
+        os::close_fd(fd);
+        return true;
+    }
+    if (rel.empty() || rel.back() == '/') return false;
+    Server& s = ex.c.server();
+    OpenResult res = s.files().open(dir_fd, ex.cfg->root, rel, *ex.cfg, s.loop().now_ms());
+    return static_cast<bool>(res.file);
+}
+
+int StaticHandler::serve(Exchange& ex) {
+    if (ex.r.method != Method::get && ex.r.method != Method::head && !ex.in_error_page) return 405;
+    int dir_fd;
+    std::string rel;
+    if (!map_uri(ex, ex.uri, dir_fd, rel)) {
+        core::logf(core::LogLevel::error, "root \"%s\" is not an open directory", ex.cfg->root.c_str());
+        return 404;
+    }
+    Server& s = ex.c.server();
+    std::string_view root_key = ex.cfg->alias ? std::string_view(*ex.cfg->alias) : std::string_view(ex.cfg->root);
+    if (ex.uri.back() == '/') return serve_directory(ex, dir_fd, rel);
+
+    OpenResult res = s.files().open(dir_fd, root_key, rel, *ex.cfg, s.loop().now_ms());
+    if (res.is_dir) {
+        // A directory named without its slash: redirect to it (absolute, as nginx does).
+        std::string loc = "Location: http://";
+        std::string_view host = ex.r.host;
+        if (!host.empty() && host.front() == '[') host = host.substr(0, host.find(']') + 1);
+        else host = host.substr(0, host.find(':'));
+        if (host.empty() && ex.server && !ex.server->server_names.empty()) host = ex.server->server_names[0].name;
+        if (host.empty()) host = "localhost";
+        loc += host;
+        if (ex.c.local_port() != 80) {
+            loc += ':';
+            core::append_decimal(loc, ex.c.local_port());
+        }
+        loc += escape_path(ex.uri);
+        loc += '/';
+        if (ex.has_args) {
+            loc += '?';
+            loc += ex.args;
+        }
+        loc += "\r\n";
+        respond_error(ex, 301, loc);
+        return 0;
+    }
+    if (!res.file) {
+        if (res.err != ENOENT) core::logf(core::LogLevel::error, "open() \"%s\" failed (errno %d)", rel.c_str(), res.err);
+        return errno_status(res.err);
+    }
+    serve_file(ex, *static_cast<CachedFile*>(res.file.get()));
+    return 0;
+}
+
+int StaticHandler::serve_directory(Exchange& ex, int dir_fd, const std::string& rel) {
+    Server& s = ex.c.server();
+    std::string_view root_key = ex.cfg->alias ? std::string_view(*ex.cfg->alias) : std::string_view(ex.cfg->root);
+    for (const std::string& index : ex.cfg->index) {
+        std::string candidate = rel + index;
+        OpenResult res = s.files().open(dir_fd, root_key, candidate, *ex.cfg, s.loop().now_ms());
+        if (res.file) {
+            serve_file(ex, *static_cast<CachedFile*>(res.file.get()));
+            return 0;
+        }
+        if (res.is_dir || res.err == ENOENT) continue;
+        return errno_status(res.err);
+    }
+    int fd = os::open_beneath(dir_fd, rel.c_str(), true);
+    if (fd < 0) return errno_status(-fd);
+    os::UniqueFd dir(fd);
+    if (!ex.cfg->autoindex) return 403;
+
+    // A listing: directories first, then files, each sorted by name; names escaped.
+    std::vector<os::DirEntry> entries;
+    if (!os::list_directory(fd, entries)) return 403;
+    std::sort(entries.begin(), entries.end(), [](const os::DirEntry& a, const os::DirEntry& b) {
+        if (a.info.is_dir != b.info.is_dir) return a.info.is_dir;
+        return a.name < b.name;
+    });
+    std::string title = core::html_escape(ex.uri);
+    std::string body = "<html>\r\n<head><title>Index of " + title + "</title></head>\r\n<body>\r\n<h1>Index of " + title +
+                       "</h1><hr><pre><a href=\"../\">../</a>\r\n";
+    for (const os::DirEntry& e : entries) {
+        if (e.name.empty() || e.name[0] == '.') continue;  // hidden files stay hidden
+        std::string name = e.name + (e.info.is_dir ? "/" : "");
+        std::string shown = name.size() > 50 ? name.substr(0, 47) + "..>" : name;
+        body += "<a href=\"" + core::html_escape(escape_path(name)) + "\">" + core::html_escape(shown) + "</a>";
+        body.append(shown.size() < 51 ? 51 - shown.size() : 1, ' ');
+        char date[core::kHttpDateLen];
+        core::format_http_date(e.info.mtime, date);
+        // "22-Nov-2026 00:34" from "Sun, 22 Nov 2026 00:34:20 GMT"
+        std::string d(date + 5, 2);
+        d += '-';
+        d.append(date + 8, 3);
+        d += '-';
+        d.append(date + 12, 4);
+        d += ' ';
+        d.append(date + 17, 5);
+        body += d;
+        std::string size = e.info.is_dir ? "-" : std::to_string(e.info.size);
+        body.append(size.size() < 20 ? 20 - size.size() : 1, ' ');
+        body += size;
+        body += "\r\n";
+    }
+    body += "</pre><hr></body>\r\n</html>\r\n";
+    respond_text(ex, 200, "text/html", body);
+    return 0;
+}
+
+void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
+    const Request& r = ex.r;
+    ActiveState& st = ex.c.state();
     net::OutputChain& out = st.out;
     const os::FileInfo& info = f.info();
+    const config::Settings& cfg = *ex.cfg;
     std::string_view lm(f.last_modified, core::kHttpDateLen);
     const bool get_or_head = r.method == Method::get || r.method == Method::head;
+    const bool plain = ex.override_status == 0;  // an error page is sent as it is
 
     // Preconditions, in the order of RFC 9110 § 13.2.2.
     int status = 200;
-    if (!r.if_match.empty()) {
+    if (plain && !r.if_match.empty()) {
         if (!etag_list_matches(r.if_match, f.etag, false)) status = 412;
-    } else if (!r.if_unmodified_since.empty()) {
+    } else if (plain && !r.if_unmodified_since.empty()) {
         auto t = core::parse_http_date(r.if_unmodified_since);
         if (t && info.mtime > *t) status = 412;
     }
-    if (status == 200) {
+    if (plain && status == 200) {
         if (!r.if_none_match.empty()) {
-            if (etag_list_matches(r.if_none_match, f.etag, true)) status = get_or_head ? 304 : 412;
-        } else if (!r.if_modified_since.empty() && get_or_head) {
+            if (cfg.etag && etag_list_matches(r.if_none_match, f.etag, true)) status = get_or_head ? 304 : 412;
+        } else if (!r.if_modified_since.empty() && get_or_head &&
+                   cfg.if_modified_since != config::IfModifiedSince::Off) {
             auto t = core::parse_http_date(r.if_modified_since);
-            if (t && info.mtime <= *t) status = 304;
+            if (t) {
+                bool exact = cfg.if_modified_since == config::IfModifiedSince::Exact;
+                if (exact ? info.mtime == *t : info.mtime <= *t) status = 304;
+            }
         }
     }
     if (status == 412) {
-        StaticHandler::respond_error(c, &r, 412, keep_alive);
+        respond_error(ex, 412);
         return;
     }
     std::string& o = out.own();
     size_t from = o.size();
     if (status == 304) {
-        append_common(o, c, 304);
+        append_head_start(ex, o, 304);
         o += "Last-Modified: ";
         o += lm;
         o += "\r\n";
-        o += connection_field(keep_alive);
-        o += "ETag: ";
-        o += f.etag;
-        o += "\r\n\r\n";
+        append_head_end(ex, o, 304);
+        if (cfg.etag) {
+            o += "ETag: ";
+            o += f.etag;
+            o += "\r\n";
+        }
+        o += "\r\n";
         out.commit_own(from);
+        ex.status = 304;
         return;
     }
 
     // Ranges (GET only), unless If-Range names another representation.
     RangeResult rr = RangeResult::none;
-    if (!r.range.empty() && r.method == Method::get) {
+    if (plain && !r.range.empty() && r.method == Method::get) {
         bool if_range_ok = true;
         if (!r.if_range.empty()) {
             std::string_view ir = core::trim_ows(r.if_range);
             if (!ir.empty() && (ir.front() == '"' || ir.substr(0, 2) == "W/")) {
-                if_range_ok = ir == f.etag;  // strong comparison
+                if_range_ok = cfg.etag && ir == f.etag;  // strong comparison
             } else {
                 auto t = core::parse_http_date(ir);
                 if_range_ok = t && *t == info.mtime;
             }
         }
-        if (if_range_ok) rr = parse_range(r.range, info.size, s.settings().max_ranges, st.ranges);
+        uint32_t max_ranges = cfg.max_ranges ? *cfg.max_ranges : UINT32_MAX;
+        if (if_range_ok && max_ranges > 0) rr = parse_range(r.range, info.size, max_ranges, st.ranges);
     }
     if (rr == RangeResult::unsatisfiable) {
         std::string extra = "Content-Range: bytes */";
         core::append_decimal(extra, info.size);
         extra += "\r\n";
-        StaticHandler::respond_error(c, &r, 416, keep_alive, extra);
+        respond_error(ex, 416, extra);
         return;
     }
 
-    const bool body = r.method != Method::head;
+    const bool body = !ex.head;
     net::FileRef ref = net::FileRef::share(&f);
     auto add_body = [&](uint64_t off, uint64_t len) {
+        ex.body_bytes += len;
         if (f.in_memory()) out.append_memory(ref, f.content().data() + off, static_cast<size_t>(len));
         else out.append_file(ref, off, len);
+    };
+    auto validators = [&]() {
+        o += "Last-Modified: ";
+        o += lm;
+        o += "\r\n";
     };
 
     if (rr == RangeResult::satisfiable && st.ranges.size() == 1) {
         const ByteRange& br = st.ranges[0];
-        append_common(o, c, 206);
+        append_head_start(ex, o, 206);
         o += "Content-Type: ";
         o += f.content_type;
         o += "\r\nContent-Length: ";
         core::append_decimal(o, br.size());
-        o += "\r\nLast-Modified: ";
-        o += lm;
         o += "\r\n";
-        o += connection_field(keep_alive);
-        o += "ETag: ";
-        o += f.etag;
-        o += "\r\nContent-Range: bytes ";
+        validators();
+        append_head_end(ex, o, 206);
+        if (cfg.etag) {
+            o += "ETag: ";
+            o += f.etag;
+            o += "\r\n";
+        }
+        o += "Content-Range: bytes ";
         core::append_decimal(o, br.first);
         o += '-';
         core::append_decimal(o, br.last);
@@ -164,16 +411,16 @@ void serve_file(Connection& c, const Request& r, CachedFile& f, bool keep_alive)
         core::append_decimal(o, info.size);
         o += "\r\n\r\n";
         out.commit_own(from);
+        ex.status = 206;
         if (body) add_body(br.first, br.size());
         return;
     }
     if (rr == RangeResult::satisfiable) {
         // multipart/byteranges (RFC 9110 § 14.6)
-        static uint64_t boundary_seq = 0;
         std::string boundary = "00000000000000000000";
         {
             std::string n;
-            core::append_decimal(n, ++boundary_seq);
+            core::append_decimal(n, ex.c.server().next_boundary());
             boundary.replace(boundary.size() - n.size(), n.size(), n);
         }
         std::vector<std::string> part_heads;
@@ -191,19 +438,22 @@ void serve_file(Connection& c, const Request& r, CachedFile& f, bool keep_alive)
         }
         std::string tail = "\r\n--" + boundary + "--\r\n";
         total += tail.size();
-        append_common(o, c, 206);
+        append_head_start(ex, o, 206);
         o += "Content-Type: multipart/byteranges; boundary=";
         o += boundary;
         o += "\r\nContent-Length: ";
         core::append_decimal(o, total);
-        o += "\r\nLast-Modified: ";
-        o += lm;
         o += "\r\n";
-        o += connection_field(keep_alive);
-        o += "ETag: ";
-        o += f.etag;
-        o += "\r\n\r\n";
+        validators();
+        append_head_end(ex, o, 206);
+        if (cfg.etag) {
+            o += "ETag: ";
+            o += f.etag;
+            o += "\r\n";
+        }
+        o += "\r\n";
         out.commit_own(from);
+        ex.status = 206;
         if (!body) return;
         for (size_t i = 0; i < st.ranges.size(); ++i) {
             out.append(part_heads[i]);
@@ -213,116 +463,24 @@ void serve_file(Connection& c, const Request& r, CachedFile& f, bool keep_alive)
         return;
     }
 
-    append_common(o, c, 200);
+    int code = plain ? 200 : ex.override_status;
+    append_head_start(ex, o, code);
     o += "Content-Type: ";
     o += f.content_type;
     o += "\r\nContent-Length: ";
     core::append_decimal(o, info.size);
-    o += "\r\nLast-Modified: ";
-    o += lm;
     o += "\r\n";
-    o += connection_field(keep_alive);
-    o += "ETag: ";
-    o += f.etag;
-    o += "\r\nAccept-Ranges: bytes\r\n\r\n";
+    validators();
+    append_head_end(ex, o, code);
+    if (cfg.etag) {
+        o += "ETag: ";
+        o += f.etag;
+        o += "\r\n";
+    }
+    o += plain ? "Accept-Ranges: bytes\r\n\r\n" : "\r\n";
     out.commit_own(from);
+    ex.status = code;
     if (body) add_body(0, info.size);
-}
-
-}  // namespace
-
-void StaticHandler::respond_error(Connection& c, const Request* r, int status, bool keep_alive,
-                                  std::string_view extra_headers) {
-    net::OutputChain& out = StaticHandlerImpl::st(c).out;
-    std::string& o = out.own();
-    size_t from = o.size();
-    std::string_view body = error_page_body(status);
-    append_common(o, c, status);
-    o += "Content-Type: text/html\r\nContent-Length: ";
-    core::append_decimal(o, body.size());
-    o += "\r\n";
-    o += connection_field(keep_alive);
-    o += extra_headers;
-    o += "\r\n";
-    if (!r || r->method != Method::head) o += body;
-    out.commit_own(from);
-}
-
-void StaticHandler::serve(Connection& c, const Request& r, bool keep_alive) {
-    Server& s = StaticHandlerImpl::server(c);
-    ActiveState& st = StaticHandlerImpl::st(c);
-    const Settings& cfg = s.settings();
-
-    if (r.method != Method::get && r.method != Method::head) {
-        respond_error(c, &r, 405, keep_alive, "Allow: GET, HEAD\r\n");
-        return;
-    }
-    std::string& path = st.path;
-    if (normalize_path(r.path, path) != PathError::none) {
-        respond_error(c, &r, 400, false);
-        return;
-    }
-    const Site& site = cfg.site;
-    std::string_view rel = std::string_view(path).substr(1);
-    uint64_t now = s.loop().now_ms();
-
-    if (path.back() == '/') {
-        std::string candidate;
-        for (const std::string& index : site.index) {
-            candidate.assign(rel);
-            candidate += index;
-            OpenResult res = s.files().open(site.root_fd, site.root, candidate, cfg.mime, now);
-            if (res.file) {
-                serve_file(c, r, *static_cast<CachedFile*>(res.file.get()), keep_alive);
-                return;
-            }
-            if (res.is_dir || res.err == ENOENT) continue;
-            respond_error(c, &r, errno_status(res.err), keep_alive);
-            return;
-        }
-        // No index file: the directory exists (403, listing is off) or not (404).
-        std::string dir(rel);
-        int fd = os::open_beneath(site.root_fd, dir.c_str(), true);
-        if (fd >= 0) {
-            os::close_fd(fd);
-            respond_error(c, &r, 403, keep_alive);
-        } else {
-            respond_error(c, &r, errno_status(-fd), keep_alive);
-        }
-        return;
-    }
-
-    OpenResult res = s.files().open(site.root_fd, site.root, rel, cfg.mime, now);
-    if (res.is_dir) {
-        // A directory named without its slash: redirect to it (nginx's Location is absolute).
-        std::string loc = "Location: http://";
-        std::string_view host = r.host;
-        if (!host.empty() && host.front() == '[') {
-            host = host.substr(0, host.find(']') + 1);
-        } else {
-            host = host.substr(0, host.find(':'));
-        }
-        if (host.empty()) host = "localhost";
-        loc += host;
-        if (StaticHandlerImpl::port(c) != 80) {
-            loc += ':';
-            core::append_decimal(loc, StaticHandlerImpl::port(c));
-        }
-        loc += escape_path(path);
-        loc += '/';
-        if (r.has_query) {
-            loc += '?';
-            loc += r.query;
-        }
-        loc += "\r\n";
-        respond_error(c, &r, 301, keep_alive, loc);
-        return;
-    }
-    if (!res.file) {
-        respond_error(c, &r, errno_status(res.err), keep_alive);
-        return;
-    }
-    serve_file(c, r, *static_cast<CachedFile*>(res.file.get()), keep_alive);
 }
 
 }  // namespace riptide::http

@@ -1,21 +1,45 @@
-// The static file handler: path mapping beneath the root, index files, redirects for
-// directories, conditional requests, byte ranges; the body goes out as borrowed memory
-// (small cached files) or as a sendfile range.
+// The static file handler: files beneath the root (or alias), index files, directory
+// listings, redirects for directories, conditional requests and byte ranges; and the
+// writers of every response head (standard fields, add_header, expires).
 #pragma once
 
-#include "http/request.hpp"
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/exchange.hpp"
 
 namespace riptide::http {
 
-class Connection;
+class CachedFile;
 
 class StaticHandler {
 public:
-    // Appends the whole response for r to the connection's output.
-    static void serve(Connection& c, const Request& r, bool keep_alive);
-    // An error or redirect response with an nginx-style body.
-    static void respond_error(Connection& c, const Request* r, int status, bool keep_alive,
-                              std::string_view extra_headers = {});
+    // Serves ex.uri. Returns 0 when a response was written, else an error status for
+    // the router (404, 403, 405, 500...) and writes nothing.
+    static int serve(Exchange& ex);
+    // Whether ex.uri names an existing regular file (when dir: a directory), for try_files.
+    static bool exists(Exchange& ex, std::string_view uri, bool dir);
+
+    // A response with an nginx-style HTML body for the status (error or redirect).
+    static void respond_error(Exchange& ex, int status, std::string_view extra_headers = {});
+    // A response with the given body and Content-Type (return code "text").
+    static void respond_text(Exchange& ex, int status, std::string_view content_type, std::string_view body,
+                             std::string_view extra_headers = {});
+    // Status line, Server and Date.
+    static void append_head_start(Exchange& ex, std::string& o, int status);
+    // Connection (and Keep-Alive), then add_header/expires for this status.
+    static void append_head_end(Exchange& ex, std::string& o, int status);
+    // An error answered before routing (malformed request): minimal and always closing.
+    static void respond_bare_error(Connection& c, int status);
+
+    // The directory and the path beneath it for ex.uri under root or alias; false when
+    // the location's root could not be opened.
+    static bool map_uri(const Exchange& ex, std::string_view uri, int& dir_fd, std::string& rel);
+
+private:
+    static void serve_file(Exchange& ex, CachedFile& f);
+    static int serve_directory(Exchange& ex, int dir_fd, const std::string& rel);
 };
 
 }  // namespace riptide::http

@@ -74,6 +74,15 @@ long nofile_limit() {
 
 void exit_process(int code) { ::_exit(code); }
 
+void detach_session() {
+    ::setsid();
+    int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        ::dup2(fd, 0);
+        ::close(fd);
+    }
+}
+
 void sleep_ms(unsigned ms) { ::usleep(static_cast<useconds_t>(ms) * 1000); }
 
 void remove_file(const std::string& path) { ::unlink(path.c_str()); }

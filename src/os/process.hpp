@@ -20,6 +20,8 @@ long raise_nofile_limit(long want);
 long nofile_limit();
 [[noreturn]] void exit_process(int code);
 void sleep_ms(unsigned ms);
+// setsid() and stdin from /dev/null, for daemon mode.
+void detach_session();
 void remove_file(const std::string& path);
 int write_pid_file(const std::string& path);
 int read_pid_file(const std::string& path);

@@ -1,14 +1,18 @@
 #include "process/master.hpp"
 
 #include <csignal>
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/log.hpp"
 #include "os/clock.hpp"
 #include "os/fd.hpp"
-#include "os/io.hpp"
 #include "os/process.hpp"
 #include "os/signals.hpp"
+#include "os/socket.hpp"
+#include "process/error_log.hpp"
 #include "process/worker.hpp"
 
 namespace riptide::process {
@@ -21,81 +25,128 @@ struct WorkerSlot {
     int crashes = 0;  // quick successive crashes, for the respawn back-off
 };
 
+// One configuration's worth of workers and what they listen on.
+struct Generation {
+    Runtime rt;
+    std::vector<std::unique_ptr<http::ListenContext>> contexts;  // one per listen group
+    std::vector<std::vector<int>> fds;                           // per group: 1 shared, or 1 per worker
+    std::vector<WorkerSlot> workers;
+};
+
 class Master {
 public:
-    Master(const MasterOptions& o, const http::Settings& s) : opts_(o), settings_(s) {}
-    int run();
+    explicit Master(const MasterOptions& o) : opts_(o) {}
+    int run(Runtime rt);
 
 private:
-    bool open_sockets();
-    std::vector<http::Server::ListenSocket> sockets_for(size_t worker) const;
+    bool bind_generation(Generation& g);
+    std::vector<http::Server::ListenSocket> sockets_for(const Generation& g, size_t worker) const;
     int spawn(size_t slot);
-    void signal_workers(int sig);
+    void signal_all(int sig);
     void reap();
+    void reload();
+    void close_unused_sockets();
 
     const MasterOptions& opts_;
-    const http::Settings& settings_;
-    // sockets_[address][k]: one socket per worker with reuseport, else one shared
-    std::vector<std::vector<os::UniqueFd>> sockets_;
-    std::vector<uint16_t> ports_;
-    std::vector<WorkerSlot> workers_;
+    std::unique_ptr<Generation> current_;
+    // Listening sockets by "address#k" (k: the worker index with reuseport, else 0);
+    // kept across reloads while an address stays in the configuration.
+    std::map<std::string, os::UniqueFd> sockets_;
     std::vector<int> retiring_;  // old workers finishing their connections after a reload
     bool stopping_ = false;
 };
 
-bool Master::open_sockets() {
-    for (const ListenSpec& l : opts_.listen) {
-        std::vector<os::UniqueFd> group;
-        bool per_worker = opts_.accept_mode == AcceptMode::reuseport && opts_.workers > 1;
-        os::ListenOptions lo = l.options;
-        if (per_worker) lo.reuseport = true;
-        size_t n = per_worker ? static_cast<size_t>(opts_.workers) : 1;
-        for (size_t i = 0; i < n; ++i) {
-            auto fd = os::open_listener(l.address, lo);
-            if (!fd) {
-                core::logf(core::LogLevel::emerg, "%s", fd.error().what.c_str());
-                return false;
+bool Master::bind_generation(Generation& g) {
+    const http::Settings& s = *g.rt.settings;
+    for (const config::ListenGroup& grp : s.groups) {
+        const config::ListenConfig& l = grp.listen;
+        std::string text = l.ipv6 ? "[" + l.host + "]:" + std::to_string(l.port)
+                                  : (l.host == "*" ? "0.0.0.0" : l.host) + ":" + std::to_string(l.port);
+        auto addr = os::parse_socket_address(text);
+        if (!addr) {
+            core::logf(core::LogLevel::emerg, "%s: invalid listen address \"%s\"", l.pos.to_string().c_str(),
+                       text.c_str());
+            return false;
+        }
+        os::ListenOptions lo;
+        if (l.backlog) lo.backlog = *l.backlog;
+        if (l.ipv6only) lo.ipv6only = *l.ipv6only ? 1 : 0;
+        else if (l.ipv6) lo.ipv6only = 1;  // nginx's default for [::]
+        bool per_worker = (opts_.accept_mode == AcceptMode::reuseport || l.reuseport) && g.rt.workers > 1;
+        if (per_worker || l.reuseport) lo.reuseport = true;
+        size_t n = per_worker ? static_cast<size_t>(g.rt.workers) : 1;
+        std::vector<int> group_fds;
+        uint16_t port = l.port;
+        for (size_t k = 0; k < n; ++k) {
+            std::string key = l.address() + (per_worker ? "#rp" : "#") + std::to_string(k);
+            auto it = sockets_.find(key);
+            if (it == sockets_.end()) {
+                if (port == 0 && k > 0) addr->set_port(port);
+                auto fd = os::open_listener(*addr, lo);
+                if (!fd) {
+                    core::logf(core::LogLevel::emerg, "%s (%s)", fd.error().what.c_str(), l.pos.to_string().c_str());
+                    return false;
+                }
+                if (port == 0) {
+                    if (auto a = os::local_address(fd->get())) port = a->port();
+                }
+                it = sockets_.emplace(key, std::move(fd).value()).first;
+            } else if (port == 0) {
+                if (auto a = os::local_address(it->second.get())) port = a->port();
             }
-            group.push_back(std::move(fd).value());
+            group_fds.push_back(it->second.get());
         }
-        // Port 0 asks the kernel for one; all sockets of the group must then share it.
-        uint16_t port = l.address.port();
-        if (port == 0) {
-            if (auto a = os::local_address(group[0].get())) port = a->port();
-        }
-        ports_.push_back(port);
-        sockets_.push_back(std::move(group));
+        auto ctx = std::make_unique<http::ListenContext>();
+        ctx->port = port;
+        ctx->group = &grp;
+        g.contexts.push_back(std::move(ctx));
+        g.fds.push_back(std::move(group_fds));
     }
     return true;
 }
 
-std::vector<http::Server::ListenSocket> Master::sockets_for(size_t worker) const {
+void Master::close_unused_sockets() {
+    // Sockets of addresses the current configuration no longer names; old workers keep
+    // their own descriptors until they exit.
+    for (auto it = sockets_.begin(); it != sockets_.end();) {
+        bool used = false;
+        for (const auto& group : current_->fds)
+            for (int fd : group) used |= fd == it->second.get();
+        if (used) ++it;
+        else it = sockets_.erase(it);
+    }
+}
+
+std::vector<http::Server::ListenSocket> Master::sockets_for(const Generation& g, size_t worker) const {
     std::vector<http::Server::ListenSocket> out;
-    for (size_t a = 0; a < sockets_.size(); ++a) {
-        const auto& g = sockets_[a];
-        if (g.size() == 1) out.push_back({g[0].get(), opts_.workers > 1, ports_[a]});
-        else out.push_back({g[worker % g.size()].get(), false, ports_[a]});
+    for (size_t a = 0; a < g.fds.size(); ++a) {
+        const auto& fds = g.fds[a];
+        if (fds.size() == 1) out.push_back({fds[0], g.rt.workers > 1, g.contexts[a].get()});
+        else out.push_back({fds[worker % fds.size()], false, g.contexts[a].get()});
     }
     return out;
 }
 
 int Master::spawn(size_t slot) {
+    Generation& g = *current_;
     int pid = os::fork_process();
     if (pid < 0) {
         core::log(core::LogLevel::alert, "fork() failed");
         return -1;
     }
     if (pid == 0) {
-        int code = run_worker(settings_, sockets_for(slot));
+        // The worker keeps only its own listening sockets open in its loop; the others
+        // it inherited stay idle and close at exit.
+        int code = run_worker(*g.rt.settings, sockets_for(g, slot));
         os::exit_process(code);
     }
-    workers_[slot].pid = pid;
-    workers_[slot].started_ms = os::monotonic_ms();
+    g.workers[slot].pid = pid;
+    g.workers[slot].started_ms = os::monotonic_ms();
     return pid;
 }
 
-void Master::signal_workers(int sig) {
-    for (const WorkerSlot& w : workers_)
+void Master::signal_all(int sig) {
+    for (const WorkerSlot& w : current_->workers)
         if (w.pid > 0) os::send_signal(w.pid, sig);
     for (int pid : retiring_) os::send_signal(pid, sig);
 }
@@ -105,8 +156,9 @@ void Master::reap() {
         os::ChildExit e = os::reap_child();
         if (e.pid <= 0) return;
         std::erase(retiring_, e.pid);
-        for (size_t i = 0; i < workers_.size(); ++i) {
-            WorkerSlot& w = workers_[i];
+        auto& workers = current_->workers;
+        for (size_t i = 0; i < workers.size(); ++i) {
+            WorkerSlot& w = workers[i];
             if (w.pid != e.pid) continue;
             w.pid = 0;
             bool crashed = e.signaled || (e.code != 0 && e.code != 2);
@@ -127,37 +179,78 @@ void Master::reap() {
                 break;
             }
             if (w.crashes > 0) os::sleep_ms(100u * static_cast<unsigned>(w.crashes));
-            spawn(i);
+            int pid = spawn(i);
+            if (pid > 0) core::logf(core::LogLevel::notice, "started worker process %d", pid);
             break;
         }
     }
 }
 
-int Master::run() {
-    if (!open_sockets()) return 1;
+void Master::reload() {
+    core::log(core::LogLevel::notice, "reconfiguring");
+    Runtime rt;
+    if (opts_.reload) {
+        auto loaded = opts_.reload();
+        if (!loaded) {
+            // An invalid configuration changes nothing: the old workers go on serving.
+            core::logf(core::LogLevel::emerg, "%s; keeping the current configuration", loaded.error().c_str());
+            return;
+        }
+        rt = std::move(loaded).value();
+    } else {
+        rt = current_->rt;
+    }
+    auto next = std::make_unique<Generation>();
+    next->rt = std::move(rt);
+    next->workers.resize(static_cast<size_t>(next->rt.workers));
+    if (!bind_generation(*next)) {
+        core::log(core::LogLevel::emerg, "reload failed; keeping the current configuration");
+        return;
+    }
+    std::unique_ptr<Generation> old = std::move(current_);
+    current_ = std::move(next);
+    for (size_t i = 0; i < current_->workers.size(); ++i) spawn(i);
+    for (const WorkerSlot& w : old->workers) {
+        if (w.pid <= 0) continue;
+        retiring_.push_back(w.pid);
+        os::send_signal(w.pid, SIGQUIT);
+    }
+    close_unused_sockets();
+    // The old generation's settings were copied into its workers at fork; the master's
+    // copy can go (its document roots are closed here, not in the workers).
+    if (old->rt.settings != current_->rt.settings) release_runtime(old->rt);
+    core::log(core::LogLevel::notice, "reconfigured");
+}
+
+int Master::run(Runtime rt) {
+    current_ = std::make_unique<Generation>();
+    current_->rt = std::move(rt);
+    current_->workers.resize(static_cast<size_t>(current_->rt.workers));
+    if (!bind_generation(*current_)) return 1;
     os::ignore_sigpipe();
     os::install_signal_flags();
     sigset_t old;
     os::block_signals(&old);
-    workers_.resize(static_cast<size_t>(opts_.workers));
-    for (size_t i = 0; i < workers_.size(); ++i) {
+    for (size_t i = 0; i < current_->workers.size(); ++i) {
         if (spawn(i) < 0) {
-            signal_workers(SIGTERM);
+            signal_all(SIGTERM);
             return 1;
         }
     }
-    if (!opts_.pid_file.empty()) {
-        if (int err = os::write_pid_file(opts_.pid_file))
-            core::logf(core::LogLevel::emerg, "cannot write pid file \"%s\": errno %d", opts_.pid_file.c_str(), err);
+    const std::string& pid_file = current_->rt.pid_file;
+    if (!pid_file.empty()) {
+        if (int err = os::write_pid_file(pid_file))
+            core::logf(core::LogLevel::emerg, "cannot write pid file \"%s\": errno %d", pid_file.c_str(), err);
     }
     std::string addrs;
-    for (size_t a = 0; a < opts_.listen.size(); ++a) {
-        os::SocketAddress shown = opts_.listen[a].address;
-        shown.set_port(ports_[a]);
-        addrs += (a ? ", http://" : "http://") + shown.to_string();
+    for (size_t a = 0; a < current_->contexts.size(); ++a) {
+        const config::ListenConfig& l = current_->contexts[a]->group->listen;
+        std::string host = l.host == "*" ? "0.0.0.0" : l.host;
+        addrs += (a ? ", http://" : "http://") + (l.ipv6 ? "[" + host + "]" : host) + ":" +
+                 std::to_string(current_->contexts[a]->port);
     }
-    core::logf(core::LogLevel::notice, "riptide/%s serving \"%s\" on %s with %d worker%s", RIPTIDE_VERSION,
-               settings_.site.root.c_str(), addrs.c_str(), opts_.workers, opts_.workers == 1 ? "" : "s");
+    core::logf(core::LogLevel::notice, "riptide/%s serving on %s with %d worker%s", RIPTIDE_VERSION, addrs.c_str(),
+               current_->rt.workers, current_->rt.workers == 1 ? "" : "s");
 
     sigset_t wait_mask = old;
     for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGCHLD}) sigdelset(&wait_mask, s);
@@ -172,46 +265,41 @@ int Master::run() {
             os::g_signals.terminate = 0;
             stopping_ = true;
             quit_signal = SIGTERM;
-            signal_workers(SIGTERM);
+            signal_all(SIGTERM);
         }
         if (os::g_signals.quit && !quit_signal) {
             os::g_signals.quit = 0;
             stopping_ = true;
             quit_signal = SIGQUIT;
-            signal_workers(SIGQUIT);
+            core::log(core::LogLevel::notice, "gracefully shutting down");
+            signal_all(SIGQUIT);
         }
         if (os::g_signals.reload) {
             os::g_signals.reload = 0;
-            if (!stopping_) {
-                // Same settings, fresh workers: the old ones finish what they serve.
-                core::log(core::LogLevel::notice, "reloading: starting new workers");
-                std::vector<WorkerSlot> old_workers = workers_;
-                for (size_t i = 0; i < workers_.size(); ++i) spawn(i);
-                for (const WorkerSlot& w : old_workers) {
-                    if (w.pid <= 0) continue;
-                    retiring_.push_back(w.pid);
-                    os::send_signal(w.pid, SIGQUIT);
-                }
-            }
+            if (!stopping_) reload();
         }
-        if (os::g_signals.reopen) os::g_signals.reopen = 0;
+        if (os::g_signals.reopen) {
+            os::g_signals.reopen = 0;
+            core::log(core::LogLevel::notice, "reopening logs");
+            reopen_error_log();
+            signal_all(SIGUSR1);
+        }
         if (stopping_) {
-            bool any = false;
-            for (const WorkerSlot& w : workers_) any |= w.pid > 0;
-            any |= !retiring_.empty();
+            bool any = !retiring_.empty();
+            for (const WorkerSlot& w : current_->workers) any |= w.pid > 0;
             if (!any) break;
         }
     }
-    if (!opts_.pid_file.empty()) os::remove_file(opts_.pid_file);
-    core::log(core::LogLevel::notice, "exiting");
+    if (!pid_file.empty()) os::remove_file(pid_file);
+    core::log(core::LogLevel::notice, "exit");
     return 0;
 }
 
 }  // namespace
 
-int run_master(const MasterOptions& opts, const http::Settings& settings) {
-    Master m(opts, settings);
-    return m.run();
+int run_master(Runtime runtime, const MasterOptions& opts) {
+    Master m(opts);
+    return m.run(std::move(runtime));
 }
 
 }  // namespace riptide::process

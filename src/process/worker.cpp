@@ -9,6 +9,7 @@
 #include "os/epoll.hpp"
 #include "os/fd.hpp"
 #include "os/signals.hpp"
+#include "process/error_log.hpp"
 
 namespace riptide::process {
 
@@ -51,7 +52,11 @@ int run_worker(const http::Settings& settings, const std::vector<http::Server::L
     loop.add(sigfd.get(), EPOLLIN, &signals);
 
     auto server = std::make_unique<http::Server>(loop, settings);
-    if (!server->listen(sockets)) return 2;
+    std::string err = server->start(sockets);
+    if (!err.empty()) {
+        core::logf(core::LogLevel::emerg, "%s", err.c_str());
+        return 2;
+    }
 
     bool graceful = false;
     for (;;) {
@@ -65,8 +70,13 @@ int run_worker(const http::Settings& settings, const std::vector<http::Server::L
             graceful = true;
             server->shutdown_gracefully();
         }
+        if (sig & (1u << SIGUSR1)) {
+            reopen_error_log();
+            server->reopen_logs();
+        }
         if (graceful && server->connections() == 0) break;
     }
+    server->flush_logs();
     server.reset();
     return 0;
 }
