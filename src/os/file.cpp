@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <string>
 
 namespace riptide::os {
 
@@ -30,14 +32,48 @@ core::Result<UniqueFd, SysError> open_root(const std::string& path) {
     return UniqueFd(fd);
 }
 
+namespace {
+
+std::string fd_path(int fd) {
+    char link[64];
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    char buf[4096];
+    ssize_t n = ::readlink(link, buf, sizeof buf);
+    return n > 0 && static_cast<size_t>(n) < sizeof buf ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// RESOLVE_BENEATH refuses every absolute symlink, even one that points inside the root.
+// Such a link is resolved once more without the flag, to an O_PATH descriptor; the path
+// the kernel reports for that very object must lie under the root's, and only then is
+// the object reopened through its descriptor (no second lookup by name, so nothing can
+// be swapped in between).
+int open_absolute_link_inside(int root_fd, const char* relative, int flags) {
+    int pfd = ::openat(root_fd, relative, O_PATH | O_CLOEXEC);
+    if (pfd < 0) return -errno;
+    UniqueFd guard(pfd);
+    std::string root = fd_path(root_fd), target = fd_path(pfd);
+    if (root.empty() || target.empty()) return -EXDEV;
+    bool inside = target == root || (target.size() > root.size() && target.compare(0, root.size(), root) == 0 &&
+                                     (root == "/" || target[root.size()] == '/'));
+    if (!inside) return -EXDEV;
+    char link[64];
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", pfd);
+    int fd = ::open(link, flags);
+    return fd >= 0 ? fd : -errno;
+}
+
+}  // namespace
+
 int open_beneath(int root_fd, const char* relative, bool directory) {
     open_how how{};
     how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (directory ? O_DIRECTORY : 0);
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    const char* rel = *relative ? relative : ".";
     for (;;) {
-        long fd = ::syscall(SYS_openat2, root_fd, *relative ? relative : ".", &how, sizeof how);
+        long fd = ::syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
         if (fd >= 0) return static_cast<int>(fd);
         if (errno == EINTR || errno == EAGAIN) continue;
+        if (errno == EXDEV) return open_absolute_link_inside(root_fd, rel, static_cast<int>(how.flags));
         return -errno;
     }
 }
