@@ -35,11 +35,24 @@ int Loop::add(int fd, uint32_t events, Handler* h) {
     return 0;
 }
 
+int Loop::add_priority(int fd, uint32_t events, Handler* h) {
+    int err = add(fd, events, h);
+    if (err == 0) {
+        slots_[static_cast<size_t>(fd)].priority = true;
+        ++priority_count_;
+    }
+    return err;
+}
+
 void Loop::forget(int fd) {
     size_t i = static_cast<size_t>(fd);
     if (fd < 0 || i >= slots_.size() || !slots_[i].handler) return;
     slots_[i].handler = nullptr;
     slots_[i].generation++;
+    if (slots_[i].priority) {
+        slots_[i].priority = false;
+        --priority_count_;
+    }
     registered_--;
 }
 
@@ -71,15 +84,19 @@ bool Loop::run_once() {
     int n = epoll_.wait(events_.data(), static_cast<int>(events_.size()), timeout_ms());
     update_time();
     if (n < 0) return false;
-    for (int i = 0; i < n; ++i) {
+    auto dispatch = [&](int i, bool priority_pass) {
         uint64_t data = events_[static_cast<size_t>(i)].data.u64;
         size_t fd = static_cast<uint32_t>(data);
         uint32_t gen = static_cast<uint32_t>(data >> 32);
-        if (fd >= slots_.size()) continue;
+        if (fd >= slots_.size()) return;
         Slot& s = slots_[fd];
-        if (!s.handler || s.generation != gen) continue;  // stale: closed earlier in this batch
+        if (!s.handler || s.generation != gen) return;  // stale: closed earlier in this batch
+        if (priority_count_ && s.priority != priority_pass) return;
         s.handler->on_event(events_[static_cast<size_t>(i)].events);
-    }
+    };
+    if (priority_count_)
+        for (int i = 0; i < n; ++i) dispatch(i, true);
+    for (int i = 0; i < n; ++i) dispatch(i, false);
     // Bounded rounds of posted work so that a handler that keeps posting cannot starve I/O.
     for (int round = 0; round < 8 && !posted_.empty(); ++round) {
         std::vector<std::function<void()>> batch;

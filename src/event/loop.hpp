@@ -41,6 +41,9 @@ public:
     // Registers fd once. The (fd, generation) pair travels in epoll's data so that an event
     // for an fd closed and reused earlier in the same batch is dropped. Returns 0 or errno.
     int add(int fd, uint32_t events, Handler* h);
+    // Like add, and the fd's events are dispatched before the others of the same batch
+    // (inotify: a file changed before a request for it is read must not be served stale).
+    int add_priority(int fd, uint32_t events, Handler* h);
     // Forgets fd before it is closed (closing removes it from epoll, so no epoll_ctl here).
     void forget(int fd);
     // Removes fd from epoll too (for an fd that stays open, e.g. a listener being paused).
@@ -73,6 +76,7 @@ private:
     struct Slot {
         Handler* handler = nullptr;
         uint32_t generation = 0;
+        bool priority = false;
     };
     int timeout_ms() const;
     void run_deletes();
@@ -87,6 +91,7 @@ private:
     int64_t wall_sec_ = 0;
     int64_t wall_usec_ = 0;
     size_t registered_ = 0;
+    int priority_count_ = 0;
     void (*on_second_)(void*) = nullptr;
     void* on_second_ctx_ = nullptr;
 };

@@ -91,8 +91,12 @@ void Connection::drive() {
         process_input();
         if (flags_ & kClosed) return;
         bool consumed = in_.size() != in_before;
+        bool drained = false;
         if (st_ && !st_->out.empty() && (flags_ & kCanWrite)) {
+            uint64_t before = st_->out.pending();
             if (!flush()) return;
+            // Output that went out may let pipelined requests already read be answered.
+            drained = st_->out.pending() < before && !in_.empty();
         }
         if ((flags_ & kClosing) && (!st_ || st_->out.empty())) {
             // Close now when nothing more can come from the client; otherwise linger so that
@@ -101,7 +105,7 @@ void Connection::drive() {
             else start_lingering();
             return;
         }
-        if (!got && !consumed) break;
+        if (!got && !consumed && !drained) break;
     }
     if (round == kRounds && (flags_ & kCanRead) && !(flags_ & kPosted)) {
         // Still more to read: let the other connections have their turn first.

@@ -6,6 +6,7 @@
 
 #include "core/http_date.hpp"
 #include "core/strings.hpp"
+#include "os/inotify.hpp"
 #include "os/io.hpp"
 
 namespace riptide::http {
@@ -15,6 +16,7 @@ FileCache::~FileCache() { clear(); }
 void FileCache::clear() {
     for (auto& kv : map_) kv.second->unref();
     map_.clear();
+    for (auto& kv : watched_) kv.second.clear();
 }
 
 namespace {
@@ -53,8 +55,43 @@ OpenResult FileCache::open(int root_fd, std::string_view root_key, std::string_v
         if (map_.size() >= opt_.max_entries) evict(now_ms);
         r.file->ref();
         map_.emplace(key_, static_cast<CachedFile*>(r.file.get()));
+        watch(root_fd, root_key, rel, key_);
     }
     return r;
+}
+
+void FileCache::watch(int root_fd, std::string_view root_key, std::string_view rel, const std::string& key) {
+    if (inotify_ < 0) return;
+    size_t slash = rel.rfind('/');
+    std::string dir(slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash));
+    std::string dkey(root_key);
+    dkey.push_back('\0');
+    dkey += dir;
+    auto it = dir_watch_.find(dkey);
+    if (it == dir_watch_.end()) {
+        int wd = os::inotify_watch_directory(inotify_, os::path_beneath_fd(root_fd, dir));
+        if (wd < 0) return;  // out of watches: the stat check every valid_ms still holds
+        it = dir_watch_.emplace(dkey, wd).first;
+    }
+    watched_[it->second].push_back(key);
+}
+
+void FileCache::invalidate(const std::vector<int>& wds) {
+    for (int wd : wds) {
+        if (wd < 0) {
+            clear();
+            return;
+        }
+        auto it = watched_.find(wd);
+        if (it == watched_.end()) continue;
+        for (const std::string& key : it->second) {
+            auto e = map_.find(key);
+            if (e == map_.end()) continue;
+            e->second->unref();
+            map_.erase(e);
+        }
+        it->second.clear();
+    }
 }
 
 void FileCache::evict(uint64_t now_ms) {
@@ -72,6 +109,7 @@ void FileCache::evict(uint64_t now_ms) {
             ++it;
         }
     }
+    for (auto& kv : watched_) std::erase_if(kv.second, [&](const std::string& k) { return map_.count(k) == 0; });
 }
 
 OpenResult FileCache::open_uncached(int root_fd, std::string_view rel, const config::Settings& cfg, uint64_t now_ms) {

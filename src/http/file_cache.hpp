@@ -1,13 +1,17 @@
 // The open-file cache (nginx's open_file_cache): path → open fd, stat, ready-made header
-// fields and, for small files, the content. A hit costs no syscall; an entry older than
-// `valid_ms` is re-checked with one stat, and a changed file (inode, size, mtime or ctime)
-// is reopened, so a replaced file is served stale for at most valid_ms.
+// fields and, for small files, the content. A hit costs no syscall. The directory of each
+// cached file is watched with inotify, and any change in it drops its entries at once (the
+// worker reads inotify events before the requests of the same wake-up), so a replaced or
+// rewritten file is never served stale. Besides, an entry older than `valid_ms` is checked
+// with one stat (inode, size, mtime, ctime): that covers what inotify cannot see, such as
+// the target of a symlink in another directory, or a watch that could not be added.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "config/config.hpp"
 #include "net/shared_file.hpp"
@@ -52,6 +56,10 @@ public:
                     uint64_t now_ms);
     void clear();
     size_t size() const { return map_.size(); }
+    // The inotify descriptor to add watches to (-1: none; entries are then re-checked by stat).
+    void set_inotify(int fd) { inotify_ = fd; }
+    // Drops the entries of the directories these watch descriptors name (-1: all).
+    void invalidate(const std::vector<int>& wds);
 
 private:
     struct Hash {
@@ -61,7 +69,12 @@ private:
     OpenResult open_uncached(int root_fd, std::string_view rel, const config::Settings& cfg, uint64_t now_ms);
     void evict(uint64_t now_ms);
 
+    void watch(int root_fd, std::string_view root_key, std::string_view rel, const std::string& key);
+
     Options opt_;
+    int inotify_ = -1;
+    std::unordered_map<std::string, int> dir_watch_;             // root key + dir → wd
+    std::unordered_map<int, std::vector<std::string>> watched_;  // wd → cache keys in it
     std::unordered_map<std::string, CachedFile*, Hash, std::equal_to<>> map_;
     std::string key_;  // scratch, reused: no allocation per lookup once warm
 };

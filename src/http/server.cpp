@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "os/clock.hpp"
 #include "os/fd.hpp"
+#include "os/inotify.hpp"
 #include "os/log_file.hpp"
 #include "os/process.hpp"
 
@@ -26,6 +27,20 @@ Server::Server(event::Loop& loop, const Settings& settings)
     pid_ = os::current_pid();
     on_second(this);
     loop_.set_on_second(&Server::on_second, this);
+    inotify_fd_ = os::inotify_open();
+    if (inotify_fd_ >= 0 && loop_.add_priority(inotify_fd_, EPOLLIN | EPOLLET, &inotify_) == 0) {
+        files_.set_inotify(inotify_fd_);
+    } else {
+        core::log(core::LogLevel::warn, "inotify unavailable: cached files are re-checked by stat");
+        if (inotify_fd_ >= 0) os::close_fd(inotify_fd_);
+        inotify_fd_ = -1;
+    }
+}
+
+void Server::InotifyHandler::on_event(uint32_t) {
+    s_.changed_.clear();
+    os::inotify_drain(s_.inotify_fd_, s_.changed_);
+    s_.files_.invalidate(s_.changed_);
 }
 
 Server::~Server() {
@@ -36,6 +51,11 @@ Server::~Server() {
         delete c;
     }
     for (ActiveState* s : state_pool_) delete s;
+    files_.clear();
+    if (inotify_fd_ >= 0) {
+        loop_.forget(inotify_fd_);
+        os::close_fd(inotify_fd_);
+    }
 }
 
 void Server::on_second(void* self) {

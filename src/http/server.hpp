@@ -65,6 +65,14 @@ public:
 
 private:
     static void on_second(void* self);
+    class InotifyHandler final : public event::Handler {
+    public:
+        explicit InotifyHandler(Server& s) : s_(s) {}
+        void on_event(uint32_t) override;
+
+    private:
+        Server& s_;
+    };
 
     event::Loop& loop_;
     const Settings& settings_;
@@ -78,6 +86,9 @@ private:
     uint64_t boundary_ = 0;
     uint64_t serial_ = 0;
     std::vector<std::unique_ptr<net::Listener>> listeners_;
+    int inotify_fd_ = -1;
+    InotifyHandler inotify_{*this};
+    std::vector<int> changed_;  // scratch for inotify events
     Connection* head_ = nullptr;
     size_t count_ = 0;
     bool stopping_ = false;

@@ -45,6 +45,13 @@ void block_signals(sigset_t* old) {
 
 void restore_signals(const sigset_t& mask) { ::sigprocmask(SIG_SETMASK, &mask, nullptr); }
 
+void unblock_child_signal() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 void reset_signal_handlers() {
     for (int s : kHandled) ::signal(s, SIG_DFL);
 }

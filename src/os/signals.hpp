@@ -20,6 +20,7 @@ void ignore_sigpipe();
 // Blocks the signals the loops handle; returns the previous mask through old.
 void block_signals(sigset_t* old);
 void restore_signals(const sigset_t& mask);
+void unblock_child_signal();
 void reset_signal_handlers();
 // Atomically restores `mask` and waits for a signal (the master's idle state).
 void wait_for_signal(const sigset_t& mask);

@@ -33,11 +33,11 @@ private:
 }  // namespace
 
 int run_worker(const http::Settings& settings, const std::vector<http::Server::ListenSocket>& sockets) {
+    // The master forked us with its signals blocked: they stay blocked (and pending ones
+    // stay pending) and are read from the signalfd; only SIGCHLD is let go again.
     os::reset_signal_handlers();
     os::UniqueFd sigfd(os::open_signalfd());
-    sigset_t none;
-    sigemptyset(&none);
-    os::restore_signals(none);  // the signals we handle stay blocked by open_signalfd
+    os::unblock_child_signal();
     if (!sigfd) {
         core::log(core::LogLevel::emerg, "signalfd() failed in worker");
         return 2;
