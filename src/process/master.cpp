@@ -135,9 +135,16 @@ int Master::spawn(size_t slot) {
         return -1;
     }
     if (pid == 0) {
-        // The worker keeps only its own listening sockets open in its loop; the others
-        // it inherited stay idle and close at exit.
-        int code = run_worker(*g.rt.settings, sockets_for(g, slot));
+        // The worker keeps only its own listening sockets: one it inherited but does not
+        // poll (another worker's reuseport socket, an address a reload is removing) would
+        // otherwise keep accepting connections that nobody answers.
+        std::vector<http::Server::ListenSocket> mine = sockets_for(g, slot);
+        for (auto& [key, fd] : sockets_) {
+            bool used = false;
+            for (const auto& ls : mine) used |= ls.fd == fd.get();
+            if (!used) os::close_fd(fd.release());
+        }
+        int code = run_worker(*g.rt.settings, mine);
         os::exit_process(code);
     }
     g.workers[slot].pid = pid;
@@ -209,13 +216,13 @@ void Master::reload() {
     }
     std::unique_ptr<Generation> old = std::move(current_);
     current_ = std::move(next);
+    close_unused_sockets();  // before forking, so that no new worker inherits them
     for (size_t i = 0; i < current_->workers.size(); ++i) spawn(i);
     for (const WorkerSlot& w : old->workers) {
         if (w.pid <= 0) continue;
         retiring_.push_back(w.pid);
         os::send_signal(w.pid, SIGQUIT);
     }
-    close_unused_sockets();
     // The old generation's settings were copied into its workers at fork; the master's
     // copy can go (its document roots are closed here, not in the workers).
     if (old->rt.settings != current_->rt.settings) release_runtime(old->rt);
