@@ -70,6 +70,7 @@ void Connection::on_event(uint32_t events) {
     if (flags_ & kClosed) return;
     if (events & EPOLLOUT) flags_ |= kCanWrite;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) flags_ |= kCanRead;
+    if (events & (EPOLLRDHUP | EPOLLHUP)) flags_ |= kRdHup;
     drive();
 }
 
@@ -149,8 +150,9 @@ bool Connection::read_some() {
     }
     in_.commit(static_cast<size_t>(r.n));
     // A short read means the socket is drained (the next byte to arrive raises a new
-    // edge), which saves the recv that would only return EAGAIN.
-    if (static_cast<size_t>(r.n) < space) flags_ &= ~kCanRead;
+    // edge), which saves the recv that would only return EAGAIN. Not after EPOLLRDHUP:
+    // the end of the stream raises no further edge, so read on until recv says 0.
+    if (static_cast<size_t>(r.n) < space && !(flags_ & kRdHup)) flags_ &= ~kCanRead;
     return true;
 }
 
@@ -378,8 +380,10 @@ void Connection::linger_read() {
 }
 
 void Connection::shutdown_gracefully() {
-    if (idle() && !(flags_ & kLingering)) close();
-    // Busy: handle_request sees server_.stopping() and answers with Connection: close.
+    // Idle keep-alive connections close now. A connection that has not sent its first
+    // request yet is not idle: its request may be on the way, and it is answered (with
+    // Connection: close) like a busy one; the header timeout bounds the wait.
+    if (requests_ > 0 && idle() && !(flags_ & kLingering)) close();
 }
 
 void Connection::close() {

@@ -69,6 +69,7 @@ private:
         kHeadTimer = 32,   // the header deadline is running (not extended by trickling bytes)
         kClosed = 64,
         kPosted = 128,
+        kRdHup = 256,      // the peer shut its sending side: read until EOF, not until a short read
     };
     void drive();
     bool read_some();         // false: connection closed
