@@ -24,6 +24,7 @@ constexpr int kRounds = 16;
 // fire together: idle connections cost one wakeup per grain at most, not one each.
 constexpr uint64_t kTimerGrainMs = 250;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr uint64_t kLowWater = 64 * 1024;  // an async handler may produce more below this
 }  // namespace
 
 Connection::Connection(Server& server, int fd, const os::SocketAddress& peer, const ListenContext& listen)
@@ -48,6 +49,11 @@ std::string Connection::peer_address() const {
 }
 
 Connection::~Connection() {
+    if (async_) {
+        async_->on_client_gone();
+        server_.loop().defer_delete(async_);
+        async_ = nullptr;
+    }
     server_.loop().cancel(timer_);
     if (fd_ >= 0) {
         server_.loop().forget(fd_);
@@ -98,6 +104,13 @@ void Connection::drive() {
             if (!flush()) return;
             // Output that went out may let pipelined requests already read be answered.
             drained = st_->out.pending() < before && !in_.empty();
+            if (async_ && st_->out.pending() < kLowWater && before >= kLowWater) async_->on_output_drained();
+            if (flags_ & kClosed) return;
+        }
+        if (async_ && (flags_ & kPeerClosed)) {
+            // The client left before the answer was complete (nginx's 499): stop the upstream.
+            close();
+            return;
         }
         if ((flags_ & kClosing) && (!st_ || st_->out.empty())) {
             // Close now when nothing more can come from the client; otherwise linger so that
@@ -123,6 +136,11 @@ void Connection::drive() {
 bool Connection::read_some() {
     if (!in_.allocated()) server_.take_buffer(in_);
     if (in_.writable() == 0) in_.compact();
+    if (in_.writable() == 0 && (async_ || (st_ && st_->in_body))) {
+        // A body the async handler is not taking yet: wait for it (backpressure).
+        flags_ |= kCanRead;
+        return true;
+    }
     if (in_.writable() == 0) {
         // Only an unfinished head fills the buffer (bodies are discarded as they come):
         // grow it up to the head limit, past which the parser answers 414/431.
@@ -157,7 +175,11 @@ bool Connection::read_some() {
 }
 
 void Connection::process_input() {
-    while (!(flags_ & (kClosing | kClosed))) {
+    if (async_) {
+        feed_async();
+        return;
+    }
+    while (!(flags_ & (kClosing | kClosed)) && !async_) {
         if (in_.empty() && !(st_ && st_->in_body)) return;
         ActiveState& s = active();
         if (s.in_body) {
@@ -213,6 +235,7 @@ void Connection::handle_request(Request& r) {
         Router::handle(ex);
     }
     if (ex.cfg) cfg_ = ex.cfg;
+    if (ex.async) return;  // the handler logs and decides keep-alive when it is done
     if (ex.close_now) {
         s.out.clear();
         flags_ |= kClosing;
@@ -286,6 +309,14 @@ void Connection::after_io() {
     uint64_t now = server_.loop().now_ms();
     const config::Settings& cfg = *cfg_;
     if (st_ && !st_->out.empty()) return;  // the send timer runs (set by flush)
+    if (async_) {
+        // The handler keeps its own timers; the client only has to send its body in time.
+        if (st_ && st_->in_body && !async_->tunnel())
+            set_deadline(TimerMode::body, now + static_cast<uint64_t>(cfg.client_body_timeout_ms));
+        else
+            server_.loop().cancel(timer_);
+        return;
+    }
     if (st_ && st_->in_body) {
         set_deadline(TimerMode::body, now + static_cast<uint64_t>(cfg.client_body_timeout_ms));
         return;
@@ -386,10 +417,115 @@ void Connection::shutdown_gracefully() {
     if (requests_ > 0 && idle() && !(flags_ & kLingering)) close();
 }
 
+void Connection::feed_async() {
+    ActiveState& s = active();
+    while (async_ && !in_.empty()) {
+        if (async_->tunnel()) {
+            size_t took = async_->on_client_data(in_.begin(), in_.size());
+            in_.consume(took);
+            if (took == 0) return;
+            continue;
+        }
+        if (!s.in_body) return;
+        if (!s.body_chunked) {
+            size_t n = in_.size() < s.body_left ? in_.size() : static_cast<size_t>(s.body_left);
+            size_t took = async_->on_client_data(in_.begin(), n);
+            in_.consume(took);
+            s.body_left -= took;
+            if (s.body_left == 0) {
+                s.in_body = false;
+                async_->on_client_body_end();
+            }
+            if (took < n) return;
+            continue;
+        }
+        // Chunked: decode; a run of data the handler does not take in full is decoded
+        // again later from a copy of the decoder's state, so nothing is lost or doubled.
+        ChunkedDecoder saved = s.chunked;
+        size_t consumed = 0, off = 0, len = 0;
+        ChunkedDecoder::Status st = s.chunked.decode(in_.begin(), in_.size(), consumed, off, len);
+        if (st == ChunkedDecoder::Status::error) {
+            async_abort();
+            return;
+        }
+        if (len) {
+            size_t took = async_->on_client_data(in_.begin() + off, len);
+            if (took < len) {
+                s.chunked = saved;
+                // Re-feed only what was taken: decode exactly up to off + took.
+                size_t c2 = 0, o2 = 0, l2 = 0;
+                if (took > 0) {
+                    s.chunked.decode(in_.begin(), off + took, c2, o2, l2);
+                    in_.consume(c2);
+                }
+                return;
+            }
+        }
+        in_.consume(consumed);
+        if (st == ChunkedDecoder::Status::done) {
+            s.in_body = false;
+            async_->on_client_body_end();
+        }
+        if (consumed == 0) return;
+    }
+    if (async_ && s.in_body && !s.body_chunked && s.body_left == 0) {
+        s.in_body = false;
+        async_->on_client_body_end();
+    }
+}
+
+void Connection::start_async(AsyncHandler* h) {
+    async_ = h;
+    active();
+}
+
+void Connection::async_done(const Exchange& ex, bool keep_alive) {
+    server_.logs().log(ex);
+    if (async_) {
+        server_.loop().defer_delete(async_);
+        async_ = nullptr;
+    }
+    if (!keep_alive) flags_ |= kClosing;
+    wake();
+}
+
+void Connection::async_abort() {
+    if (async_) {
+        server_.loop().defer_delete(async_);
+        async_ = nullptr;
+    }
+    wake_close_ = true;
+    wake();
+}
+
+bool Connection::can_take_output() const { return !st_ || st_->out.pending() < kHighWater; }
+
+void Connection::wake() {
+    if (flags_ & (kPosted | kClosed)) return;
+    flags_ |= kPosted;
+    server_.loop().post([this] {
+        flags_ &= ~kPosted;
+        if (flags_ & kClosed) {
+            server_.loop().defer_delete(this);
+            return;
+        }
+        if (wake_close_) {
+            close();
+            return;
+        }
+        drive();
+    });
+}
+
 void Connection::close() {
     if (flags_ & kClosed) return;
     flags_ |= kClosed;
     event::Loop& loop = server_.loop();
+    if (async_) {
+        async_->on_client_gone();
+        loop.defer_delete(async_);
+        async_ = nullptr;
+    }
     loop.cancel(timer_);
     loop.forget(fd_);
     os::close_fd(fd_);

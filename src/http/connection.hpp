@@ -20,6 +20,24 @@
 namespace riptide::http {
 
 class Server;
+struct Exchange;
+
+// A handler that answers later than the request's own turn of the loop (the reverse
+// proxy). While one is active the connection parses no further request: it hands the
+// request body (decoded) or, once tunnelled, every byte to the handler, and tells it when
+// the client has read enough output to take more.
+class AsyncHandler : public event::Deletable {
+public:
+    // Body bytes (or tunnel bytes) from the client; returns how many were taken. Taking
+    // fewer means "not now": the connection waits for Connection::wake().
+    virtual size_t on_client_data(const char* p, size_t n) = 0;
+    virtual void on_client_body_end() = 0;
+    // The client's pending output fell below the low mark: more may be produced.
+    virtual void on_output_drained() = 0;
+    // The client went away (or the connection is closing): stop, touch the connection no more.
+    virtual void on_client_gone() = 0;
+    virtual bool tunnel() const = 0;
+};
 
 // Per-request state, taken from a pool while a connection is active and returned when
 // it goes idle.
@@ -55,6 +73,18 @@ public:
     std::string peer_address() const;
     uint16_t peer_port() const { return peer_port_; }
 
+    // For AsyncHandler: take over answering the current request.
+    void start_async(AsyncHandler* h);
+    // The async response is complete: log it, go on with pipelined requests.
+    void async_done(const Exchange& ex, bool keep_alive);
+    // The async response cannot be completed: close the connection.
+    void async_abort();
+    // Run the connection again after the current callbacks (new output, resumed input).
+    void wake();
+    bool can_take_output() const;
+    // The head of the request being handled (valid inside its handling).
+    std::string_view current_head() const { return {in_.begin(), st_->parser.head_size()}; }
+
     Connection* prev = nullptr;  // the server's list of connections
     Connection* next = nullptr;
 
@@ -76,6 +106,7 @@ private:
     void process_input();
     void handle_request(Request& r);
     void discard_body();
+    void feed_async();
     void fail_request(int status);
     bool flush();             // false: connection closed
     void after_io();
@@ -99,6 +130,8 @@ private:
     uint64_t linger_end_ = 0;
     core::Buffer in_;
     ActiveState* st_ = nullptr;
+    AsyncHandler* async_ = nullptr;
+    bool wake_close_ = false;
     event::Timer timer_;
     uint64_t serial_;
     uint8_t peer_family_ = 0;

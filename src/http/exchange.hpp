@@ -35,6 +35,10 @@ struct Exchange {
     int status = 0;
     uint64_t body_bytes = 0;
     bool close_now = false;   // `return 444`: close without a response
+    bool async = false;       // answered later by an async handler (the proxy)
+    std::string upstream_addr;  // for $upstream_addr and friends
+    int upstream_status = 0;
+    uint64_t upstream_ms = 0;
 };
 
 }  // namespace riptide::http

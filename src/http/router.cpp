@@ -6,6 +6,7 @@
 #include "core/strings.hpp"
 #include "http/connection.hpp"
 #include "http/path.hpp"
+#include "http/proxy.hpp"
 #include "http/server.hpp"
 #include "http/static_handler.hpp"
 #include "http/variables.hpp"
@@ -71,6 +72,10 @@ void Router::run(Exchange& ex) {
         do_return(ex, *ret);
         return;
     }
+    if (ex.location && ex.location->proxy_pass) {
+        Proxy::start(ex);
+        return;
+    }
     const config::TryFilesConfig* tf = ex.location && ex.location->try_files ? &*ex.location->try_files
                                        : (!ex.location && ex.server->try_files ? &*ex.server->try_files : nullptr);
     if (tf) {
@@ -101,6 +106,10 @@ void Router::internal_redirect(Exchange& ex, std::string_view target) {
         ex.cfg = &named->settings;
         if (named->return_) {
             do_return(ex, *named->return_);
+            return;
+        }
+        if (named->proxy_pass) {
+            Proxy::start(ex);
             return;
         }
         if (named->try_files) {

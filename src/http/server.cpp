@@ -27,6 +27,7 @@ Server::Server(event::Loop& loop, const Settings& settings)
     pid_ = os::current_pid();
     on_second(this);
     loop_.set_on_second(&Server::on_second, this);
+    for (const auto& [key, u] : settings.upstreams) upstreams_.emplace(key, std::make_unique<UpstreamGroup>(u));
     inotify_fd_ = os::inotify_open();
     if (inotify_fd_ >= 0 && loop_.add_priority(inotify_fd_, EPOLLIN | EPOLLET, &inotify_) == 0) {
         files_.set_inotify(inotify_fd_);
@@ -45,6 +46,7 @@ void Server::InotifyHandler::on_event(uint32_t) {
 
 Server::~Server() {
     loop_.set_on_second(nullptr, nullptr);
+    for (auto& [key, g] : upstreams_) close_idle_upstreams(*g);
     while (head_) {
         Connection* c = head_;
         unlink(c);

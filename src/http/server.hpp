@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "http/file_cache.hpp"
 #include "http/response.hpp"
 #include "http/settings.hpp"
+#include "http/upstream.hpp"
 #include "net/listener.hpp"
 
 namespace riptide::http {
@@ -53,6 +55,10 @@ public:
     const std::string& hostname() const { return hostname_; }
     int pid() const { return pid_; }
     uint64_t next_boundary() { return ++boundary_; }
+    UpstreamGroup* upstream(const std::string& key) {
+        auto it = upstreams_.find(key);
+        return it == upstreams_.end() ? nullptr : it->second.get();
+    }
     uint64_t next_serial() { return ++serial_; }
 
     // Pools: a connection takes these while active and gives them back when idle.
@@ -86,6 +92,7 @@ private:
     uint64_t boundary_ = 0;
     uint64_t serial_ = 0;
     std::vector<std::unique_ptr<net::Listener>> listeners_;
+    std::map<std::string, std::unique_ptr<UpstreamGroup>> upstreams_;
     int inotify_fd_ = -1;
     InotifyHandler inotify_{*this};
     std::vector<int> changed_;  // scratch for inotify events

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "config/config.hpp"
 #include "config/server_match.hpp"
 #include "http/parser.hpp"
+#include "http/upstream.hpp"
 
 namespace riptide::http {
 
@@ -29,6 +31,7 @@ public:
         return it == fds_.end() ? -1 : it->second;
     }
     void set(std::string configured, int fd) { fds_[std::move(configured)] = fd; }
+    bool contains(std::string_view configured) const { return fds_.find(configured) != fds_.end(); }
     const std::unordered_map<std::string, int, Hash, std::equal_to<>>& all() const { return fds_; }
 
 private:
@@ -47,6 +50,7 @@ struct Settings {
     std::vector<config::ListenGroup> groups;
     std::string prefix;
     RootTable roots;
+    std::map<std::string, ResolvedUpstream> upstreams;  // by upstream name or proxy_pass host:port
     ParserLimits parser;
     uint32_t worker_connections = 10240;
     uint64_t lingering_timeout_ms = 5000;

@@ -177,7 +177,21 @@ bool append_variable(const Exchange& ex, std::string_view name, std::string& out
             break;
         case 'u':
             if (name == "uri") { out += ex.uri; return true; }
-            if (name.substr(0, 9) == "upstream_") { out += '-'; return true; }
+            if (name == "upstream_addr") { out += ex.upstream_addr; return true; }
+            if (name == "upstream_status") {
+                if (ex.upstream_status) core::append_decimal(out, static_cast<uint64_t>(ex.upstream_status));
+                return true;
+            }
+            if (name == "upstream_response_time") {
+                if (ex.upstream_addr.empty()) return true;
+                core::append_decimal(out, ex.upstream_ms / 1000);
+                out += '.';
+                char ms[3] = {static_cast<char>('0' + ex.upstream_ms % 1000 / 100),
+                              static_cast<char>('0' + ex.upstream_ms % 100 / 10), static_cast<char>('0' + ex.upstream_ms % 10)};
+                out.append(ms, 3);
+                return true;
+            }
+            if (name.substr(0, 9) == "upstream_") return true;
             break;
         default:
             break;

@@ -13,7 +13,7 @@ namespace {
 
 void open_roots(http::Settings& s, const config::Settings& cs, const std::string& prefix) {
     auto open_one = [&](const std::string& configured) {
-        if (s.roots.find(configured) >= 0) return;
+        if (s.roots.contains(configured)) return;
         std::string path = config::resolve_path(prefix, configured);
         auto fd = os::open_root(path);
         if (!fd) {
@@ -78,6 +78,7 @@ core::Result<Runtime, std::string> make_runtime(std::shared_ptr<const config::Co
         walk(*s, srv.locations, prefix, err);
         walk(*s, srv.named_locations, prefix, err);
     }
+    if (err.empty()) err = http::resolve_upstreams(*s->http, s->upstreams);
     if (!err.empty()) {
         rt.settings = std::move(s);
         release_runtime(rt);
