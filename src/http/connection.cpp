@@ -222,18 +222,10 @@ void Connection::handle_request(Request& r) {
         s.body_left = r.content_length;
         s.chunked.reset();
     }
-    uint64_t max = static_cast<uint64_t>(srv.client_max_body_size);
-    if (r.has_body() && max && !r.chunked && r.content_length > max) {
-        // Too large to read: answer and close (lingering drains what is in flight).
-        ex.keep_alive = false;
-        ex.cfg = &srv;
-        StaticHandler::respond_error(ex, 413);
-        s.in_body = false;
-    } else {
-        if (r.expect_continue && s.in_body && ex.keep_alive && in_.size() == s.parser.head_size())
-            s.out.append(kContinue);
-        Router::handle(ex);
-    }
+    if (r.expect_continue && s.in_body && ex.keep_alive && in_.size() == s.parser.head_size())
+        s.out.append(kContinue);
+    Router::handle(ex);
+    if (!ex.keep_alive && s.in_body && !ex.async) s.in_body = false;  // closing: the rest is not read
     if (ex.cfg) cfg_ = ex.cfg;
     if (ex.async) return;  // the handler logs and decides keep-alive when it is done
     if (ex.close_now) {

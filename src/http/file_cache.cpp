@@ -132,6 +132,8 @@ OpenResult FileCache::open_uncached(int root_fd, std::string_view rel, const con
     f->etag += '"';
     core::format_http_date(info.mtime, f->last_modified);
     f->content_type = cfg.mime_type(extension_of(rel));
+    f->types_key = cfg.types.get();
+    f->default_key = &cfg.default_type;
     f->validated_ms = f->used_ms = now_ms;
     if (info.size <= opt_.memory_max_file) {
         // Read once (page cache; a documented blocking exception, bounded by memory_max_file).

@@ -26,6 +26,8 @@ public:
     std::string etag;           // "\"<mtime hex>-<size hex>\""
     char last_modified[29] = {};
     std::string content_type;
+    const void* types_key = nullptr;    // the `types` and default_type content_type came from
+    const void* default_key = nullptr;
     uint64_t validated_ms = 0;
     uint64_t used_ms = 0;
 };

@@ -166,6 +166,7 @@ ProxyRequest::ProxyRequest(Exchange& ex, UpstreamGroup* group, const config::Pro
     ex_.keep_alive = ex.keep_alive;
     keep_alive_ = ex.keep_alive;
     client_chunked_body_ = req_.chunked;
+    body_done_ = !req_.has_body();
     tried_.assign(group_->size(), false);
     started_ms_ = s_.loop().now_ms();
 }
@@ -254,11 +255,16 @@ void ProxyRequest::build_request_head() {
         h += v;
         h += "\r\n";
     }
-    std::string_view conn_list = req_.header("connection");
+    auto named_in_connection = [&](std::string_view name) {
+        for (uint32_t i = 0; i < req_.header_count; ++i)
+            if (core::iequals(req_.headers[i].name, "connection") && listed_in_connection(req_.headers[i].value, name))
+                return true;
+        return false;
+    };
     for (uint32_t i = 0; i < req_.header_count; ++i) {
         const HeaderField& f = req_.headers[i];
         if (core::iequals(f.name, "host") || core::iequals(f.name, "content-length") ||
-            core::iequals(f.name, "expect") || is_hop_by_hop(f.name) || listed_in_connection(conn_list, f.name) ||
+            core::iequals(f.name, "expect") || is_hop_by_hop(f.name) || named_in_connection(f.name) ||
             overridden(f.name))
             continue;
         h += f.name;
@@ -596,13 +602,15 @@ bool ProxyRequest::send_head_to_client() {
     o += "\r\n";
     o += (ex_.cfg && !ex_.cfg->server_tokens) ? std::string_view("Server: riptide\r\n") : s_.server_header();
     o += s_.date().header();
-    std::string_view conn_list;
-    for (const HeaderField& f : resp_.headers)
-        if (core::iequals(f.name, "connection")) conn_list = f.value;
+    auto named_in_connection = [&](std::string_view name) {
+        for (const HeaderField& h : resp_.headers)
+            if (core::iequals(h.name, "connection") && listed_in_connection(h.value, name)) return true;
+        return false;
+    };
     for (const HeaderField& f : resp_.headers) {
         // nginx hides the upstream's Date and Server and sends its own.
         if (core::iequals(f.name, "date") || core::iequals(f.name, "server") || is_hop_by_hop(f.name) ||
-            listed_in_connection(conn_list, f.name))
+            named_in_connection(f.name))
             continue;
         if (core::iequals(f.name, "content-length") && (!resp_.has_length || no_body) && !ex_.head) continue;
         o += f.name;

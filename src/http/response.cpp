@@ -60,20 +60,22 @@ void append_status_line(std::string& out, int status) {
     out += "\r\n";
 }
 
-std::string_view error_page_body(int status) {
+std::string_view error_page_body(int status, bool server_tokens) {
     // Built once per status; the bodies follow nginx's layout so that tools and people
-    // who know it recognise them.
+    // who know it recognise them (with the version when server_tokens is on, as nginx).
     static std::map<int, std::string> pages;
     if (status < 300 || status == 304) return {};
-    auto it = pages.find(status);
+    int key = server_tokens ? status + 1000 : status;
+    auto it = pages.find(key);
     if (it != pages.end()) return it->second;
     std::string title;
     core::append_decimal(title, static_cast<uint64_t>(status));
     title += ' ';
     title += status_reason(status);
     std::string body = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
-                       "</h1></center>\r\n<hr><center>riptide</center>\r\n</body>\r\n</html>\r\n";
-    return pages.emplace(status, std::move(body)).first->second;
+                       "</h1></center>\r\n<hr><center>" + std::string(server_tokens ? "riptide/" RIPTIDE_VERSION : "riptide") +
+                       "</center>\r\n</body>\r\n</html>\r\n";
+    return pages.emplace(key, std::move(body)).first->second;
 }
 
 void DateCache::update(int64_t t) {

@@ -13,7 +13,7 @@ std::string_view status_reason(int status);
 // "HTTP/1.1 404 Not Found\r\n"
 void append_status_line(std::string& out, int status);
 // nginx-style HTML body for an error or redirect status; empty for statuses without one.
-std::string_view error_page_body(int status);
+std::string_view error_page_body(int status, bool server_tokens = false);
 
 // "Date: <IMF-fixdate>\r\n", rebuilt once a second by the worker.
 class DateCache {

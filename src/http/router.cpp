@@ -67,6 +67,13 @@ void Router::handle(Exchange& ex) {
 void Router::run(Exchange& ex) {
     ex.location = config::match_location(*ex.server, ex.uri);
     ex.cfg = ex.location ? &ex.location->settings : &ex.server->settings;
+    uint64_t max_body = static_cast<uint64_t>(ex.cfg->client_max_body_size);
+    if (ex.redirects == 0 && max_body && !ex.r.chunked && ex.r.content_length > max_body) {
+        // Too large to read: answer and close (lingering drains what is in flight).
+        ex.keep_alive = false;
+        finish_error(ex, 413);
+        return;
+    }
     const config::ReturnConfig* ret = ex.location && ex.location->return_ ? &*ex.location->return_ : nullptr;
     if (ret) {
         do_return(ex, *ret);
@@ -153,7 +160,9 @@ void Router::do_return(Exchange& ex, const config::ReturnConfig& ret) {
         finish_error(ex, ret.code);
         return;
     }
-    StaticHandler::respond_text(ex, ret.code, ex.cfg->default_type, text);
+    // Inside an error page the original status stands (nginx's err_status).
+    int code = ex.in_error_page && ex.override_status ? ex.override_status : ret.code;
+    StaticHandler::respond_text(ex, code, ex.cfg->default_type, text);
 }
 
 void Router::do_try_files(Exchange& ex, const config::TryFilesConfig& tf) {
@@ -196,7 +205,8 @@ void Router::finish_error(Exchange& ex, int status, std::string_view extra_heade
             ex.in_error_page = true;
             // The page is fetched with GET (HEAD stays HEAD) and answered with the original
             // status unless "=code" says otherwise.
-            ex.override_status = ep.response_code ? (*ep.response_code ? *ep.response_code : 200) : status;
+            // "=" alone: the status of whatever the page's URI produces.
+            ex.override_status = ep.response_code ? *ep.response_code : status;
             size_t before = ex.c.state().out.pending();
             internal_redirect(ex, uri);
             if (ex.c.state().out.pending() == before && !ex.close_now) StaticHandler::respond_error(ex, status, extra_headers);

@@ -148,7 +148,7 @@ void StaticHandler::respond_text(Exchange& ex, int status, std::string_view cont
 }
 
 void StaticHandler::respond_error(Exchange& ex, int status, std::string_view extra_headers) {
-    std::string_view body = error_page_body(status);
+    std::string_view body = error_page_body(status, !ex.cfg || ex.cfg->server_tokens);
     respond_text(ex, status, body.empty() ? std::string_view() : std::string_view("text/html"), body, extra_headers);
 }
 
@@ -300,6 +300,17 @@ int StaticHandler::serve_directory(Exchange& ex, int dir_fd, const std::string& 
 
 void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
     const Request& r = ex.r;
+    // The type belongs to the location's `types`, not to whichever location cached the file.
+    std::string type_scratch;
+    std::string_view content_type = f.content_type;
+    if (f.types_key != ex.cfg->types.get() || f.default_key != &ex.cfg->default_type) {
+        std::string_view rel = f.rel_path;
+        size_t slash = rel.rfind('/'), dot = rel.rfind('.');
+        std::string_view ext = dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)
+                                   ? std::string_view() : rel.substr(dot + 1);
+        type_scratch = ex.cfg->mime_type(ext);
+        content_type = type_scratch;
+    }
     ActiveState& st = ex.c.state();
     net::OutputChain& out = st.out;
     const os::FileInfo& info = f.info();
@@ -392,7 +403,7 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
         const ByteRange& br = st.ranges[0];
         append_head_start(ex, o, 206);
         o += "Content-Type: ";
-        o += f.content_type;
+        o += content_type;
         o += "\r\nContent-Length: ";
         core::append_decimal(o, br.size());
         o += "\r\n";
@@ -426,7 +437,7 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
         std::vector<std::string> part_heads;
         uint64_t total = 0;
         for (const ByteRange& br : st.ranges) {
-            std::string h = "\r\n--" + boundary + "\r\nContent-Type: " + f.content_type + "\r\nContent-Range: bytes ";
+            std::string h = "\r\n--" + boundary + "\r\nContent-Type: " + std::string(content_type) + "\r\nContent-Range: bytes ";
             core::append_decimal(h, br.first);
             h += '-';
             core::append_decimal(h, br.last);
@@ -466,7 +477,7 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
     int code = plain ? 200 : ex.override_status;
     append_head_start(ex, o, code);
     o += "Content-Type: ";
-    o += f.content_type;
+    o += content_type;
     o += "\r\nContent-Length: ";
     core::append_decimal(o, info.size);
     o += "\r\n";
