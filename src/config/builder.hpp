@@ -83,4 +83,7 @@ std::optional<std::string_view> param_value(const Arg& a, std::string_view name)
 // An arg that must not be empty ("" in the config).
 const std::string& nonempty_arg(const Directive& d, const Arg& a);
 
+// Splits a log_format string into literal text and $variables.
+std::vector<LogSegment> split_log_format(const std::string& text, const Position& pos);
+
 }  // namespace riptide::config::detail

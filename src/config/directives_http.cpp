@@ -133,35 +133,6 @@ void access_log(Builder&, const Directive& d, Scope& s) {
     set.access_logs.push_back(std::move(log));
 }
 
-// Splits a format into literal text and $variables ("$name" or "${name}").
-std::vector<LogSegment> split_log_format(const std::string& text, const Position& pos) {
-    std::vector<LogSegment> out;
-    auto is_name = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    };
-    std::size_t i = 0;
-    while (i < text.size()) {
-        if (text[i] != '$') {
-            std::size_t j = text.find('$', i);
-            if (j == std::string::npos) j = text.size();
-            out.push_back(LogSegment{false, text.substr(i, j - i)});
-            i = j;
-            continue;
-        }
-        ++i;
-        bool braced = i < text.size() && text[i] == '{';
-        if (braced) ++i;
-        std::size_t start = i;
-        while (i < text.size() && is_name(text[i])) ++i;
-        if (i == start || (braced && (i >= text.size() || text[i] != '}'))) {
-            fail(pos, "invalid variable name in log format near " + quote(text.substr(start > 0 ? start - 1 : 0, 20)) +
-                          ": expected $name or ${name}");
-        }
-        out.push_back(LogSegment{true, text.substr(start, i - start)});
-        if (braced) ++i;
-    }
-    return out;
-}
 
 void log_format(Builder&, const Directive& d, Scope& s) {
     LogFormat f;
@@ -353,6 +324,36 @@ constexpr DirectiveSpec kSpecs[] = {
 };
 
 }  // namespace
+
+// Splits a format into literal text and $variables ("$name" or "${name}").
+std::vector<LogSegment> split_log_format(const std::string& text, const Position& pos) {
+    std::vector<LogSegment> out;
+    auto is_name = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    };
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (text[i] != '$') {
+            std::size_t j = text.find('$', i);
+            if (j == std::string::npos) j = text.size();
+            out.push_back(LogSegment{false, text.substr(i, j - i)});
+            i = j;
+            continue;
+        }
+        ++i;
+        bool braced = i < text.size() && text[i] == '{';
+        if (braced) ++i;
+        std::size_t start = i;
+        while (i < text.size() && is_name(text[i])) ++i;
+        if (i == start || (braced && (i >= text.size() || text[i] != '}'))) {
+            fail(pos, "invalid variable name in log format near " + quote(text.substr(start > 0 ? start - 1 : 0, 20)) +
+                          ": expected $name or ${name}");
+        }
+        out.push_back(LogSegment{true, text.substr(start, i - start)});
+        if (braced) ++i;
+    }
+    return out;
+}
 
 std::span<const DirectiveSpec> http_directives() { return kSpecs; }
 

@@ -70,6 +70,7 @@ void http(Builder& b, const Directive& d, Scope& s) {
     LogFormat combined;
     combined.name = "combined";
     combined.text = std::string(kCombinedLogFormat);
+    combined.segments = split_log_format(combined.text, d.pos);
     h.log_formats.push_back(std::move(combined));
     Scope inner = s;
     inner.context = kHttp;

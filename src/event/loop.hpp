@@ -71,6 +71,8 @@ public:
     bool run_once();
     void update_time();
     size_t registered() const { return registered_; }
+    // Destroys what defer_delete queued, now (before the owner of those objects goes).
+    void flush_deletes() { run_deletes(); }
 
 private:
     struct Slot {

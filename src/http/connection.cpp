@@ -410,6 +410,8 @@ void Connection::shutdown_gracefully() {
 }
 
 void Connection::feed_async() {
+    // Each call into the handler may end it (an error answered, the response done):
+    // async_ is checked again after every one.
     ActiveState& s = active();
     while (async_ && !in_.empty()) {
         if (async_->tunnel()) {
@@ -426,13 +428,14 @@ void Connection::feed_async() {
             s.body_left -= took;
             if (s.body_left == 0) {
                 s.in_body = false;
-                async_->on_client_body_end();
+                if (async_) async_->on_client_body_end();
             }
             if (took < n) return;
             continue;
         }
         // Chunked: decode; a run of data the handler does not take in full is decoded
-        // again later from a copy of the decoder's state, so nothing is lost or doubled.
+        // again from a saved copy of the decoder up to what was taken, so nothing is lost
+        // or doubled.
         ChunkedDecoder saved = s.chunked;
         size_t consumed = 0, off = 0, len = 0;
         ChunkedDecoder::Status st = s.chunked.decode(in_.begin(), in_.size(), consumed, off, len);
@@ -444,9 +447,8 @@ void Connection::feed_async() {
             size_t took = async_->on_client_data(in_.begin() + off, len);
             if (took < len) {
                 s.chunked = saved;
-                // Re-feed only what was taken: decode exactly up to off + took.
-                size_t c2 = 0, o2 = 0, l2 = 0;
                 if (took > 0) {
+                    size_t c2 = 0, o2 = 0, l2 = 0;
                     s.chunked.decode(in_.begin(), off + took, c2, o2, l2);
                     in_.consume(c2);
                 }
@@ -456,7 +458,7 @@ void Connection::feed_async() {
         in_.consume(consumed);
         if (st == ChunkedDecoder::Status::done) {
             s.in_body = false;
-            async_->on_client_body_end();
+            if (async_) async_->on_client_body_end();
         }
         if (consumed == 0) return;
     }

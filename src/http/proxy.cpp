@@ -29,6 +29,7 @@ namespace {
 constexpr size_t kUpstreamBuffer = 16384;
 constexpr uint64_t kUpstreamHighWater = 256 * 1024;  // request body queued for the upstream
 constexpr size_t kMaxResponseHead = 32768;
+constexpr uint64_t kReplayMax = 64 * 1024;  // bodies up to this go on kept-alive connections
 }  // namespace
 
 class ProxyRequest;
@@ -108,6 +109,8 @@ private:
     UpstreamGroup* group_;
     const config::ProxyPassConfig& pp_;
     std::string upstream_head_;  // the request head as sent upstream (kept for retries)
+    std::string replay_;         // body sent on a kept-alive connection, until it answers
+    bool keep_replay_ = false;
     std::vector<bool> tried_;
     int tries_ = 0;
     UpstreamConn* up_ = nullptr;
@@ -306,7 +309,11 @@ bool ProxyRequest::try_peer() {
     tried_[static_cast<size_t>(peer)] = true;
     ++tries_;
     upstream_addr_ += (upstream_addr_.empty() ? "" : ", ") + group_->peer(peer).conf->name;
-    UpstreamConn* uc = group_->take_idle(peer);
+    // A kept-alive connection may turn out to be closed by the server; the request is then
+    // sent again on a fresh one, so its body must be at hand: only requests whose body is
+    // small enough to keep a copy of (replay_) go on a pooled connection.
+    bool replayable = !req_.chunked && req_.content_length <= kReplayMax && !body_started_;
+    UpstreamConn* uc = replayable ? group_->take_idle(peer) : nullptr;
     if (uc) {
         uc->reused = true;
         uc->connected = true;
@@ -336,6 +343,8 @@ bool ProxyRequest::try_peer() {
     arm(static_cast<uint64_t>(uc->connected ? ex_.cfg->proxy_send_timeout_ms : ex_.cfg->proxy_connect_timeout_ms));
     uc->out.clear();
     uc->out.append(upstream_head_);
+    if (!replay_.empty()) uc->out.append(replay_);  // a retry after a closed kept-alive connection
+    keep_replay_ = uc->reused;
     upstream_io();
     return true;
 }
@@ -345,7 +354,9 @@ void ProxyRequest::release_upstream(bool reusable) {
     up_ = nullptr;
     group_->peer(uc->peer).active--;
     uc->owner = nullptr;
-    if (reusable && group_->conf().keepalive > 0 && uc->in.empty() && uc->out.empty()) {
+    // Not after EPOLLRDHUP: the server's close was already signalled and no new edge would
+    // tell the pool about it.
+    if (reusable && !uc->rdhup && group_->conf().keepalive > 0 && uc->in.empty() && uc->out.empty()) {
         uc->reused = false;
         if (uc->in.allocated()) uc->in.release();
         if (group_->put_idle(uc)) return;
@@ -365,7 +376,7 @@ void ProxyRequest::fail(int status, const char* what, int err) {
         // A kept-alive connection that the server had closed is not the server's fault:
         // try once more on a fresh one.
         bool nothing_received = phase_ == Phase::sending || phase_ == Phase::reading_head || phase_ == Phase::connecting;
-        if (reused && nothing_received && !body_started_) {
+        if (reused && nothing_received && keep_replay_) {
             tried_[static_cast<size_t>(peer)] = false;
             --tries_;
             try_peer();
@@ -512,6 +523,8 @@ bool ProxyRequest::process_upstream_input(bool eof) {
             }
             break;
         }
+        replay_.clear();
+        keep_replay_ = false;
         if (!send_head_to_client()) return false;
         uc.in.consume(resp_.head_size);
     }
@@ -522,8 +535,12 @@ bool ProxyRequest::process_upstream_input(bool eof) {
             c_.wake();
         }
         if (eof) {
+            // The tunnel ends when either side closes; what the upstream sent last (a close
+            // frame) still goes to the client first.
             s_.loop().cancel(timer_);
-            c_.async_abort();  // the tunnel ends when either side closes
+            release_upstream(false);
+            phase_ = Phase::done;
+            c_.async_done(ex_, false);
             return false;
         }
         return true;
@@ -720,6 +737,7 @@ size_t ProxyRequest::on_client_data(const char* p, size_t n) {
         up_->out.commit_own(from);
     } else {
         up_->out.append(std::string_view(p, take));
+        if (keep_replay_) replay_.append(p, take);
     }
     if (up_->connected) upstream_io();
     return take;

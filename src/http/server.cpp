@@ -45,6 +45,7 @@ void Server::InotifyHandler::on_event(uint32_t) {
 }
 
 Server::~Server() {
+    loop_.flush_deletes();  // closed connections still queued refer to this server
     loop_.set_on_second(nullptr, nullptr);
     for (auto& [key, g] : upstreams_) close_idle_upstreams(*g);
     while (head_) {
@@ -52,6 +53,7 @@ Server::~Server() {
         unlink(c);
         delete c;
     }
+    loop_.flush_deletes();  // what those destructors queued (async handlers, upstream connections)
     for (ActiveState* s : state_pool_) delete s;
     files_.clear();
     if (inotify_fd_ >= 0) {
@@ -125,6 +127,13 @@ void Server::unlink(Connection* c) {
 void Server::shutdown_gracefully() {
     if (stopping_) return;
     stopping_ = true;
+    // Close our copies of the listening sockets: once the master and every worker have,
+    // the kernel refuses new connections instead of queueing them for nobody.
+    for (auto& l : listeners_) {
+        int fd = l->fd();
+        l.reset();
+        os::close_fd(fd);
+    }
     listeners_.clear();
     for (Connection* c = head_; c;) {
         Connection* next = c->next;

@@ -280,6 +280,7 @@ int Master::run(Runtime rt) {
             quit_signal = SIGQUIT;
             core::log(core::LogLevel::notice, "gracefully shutting down");
             signal_all(SIGQUIT);
+            sockets_.clear();  // no new connections: the workers close their copies too
         }
         if (os::g_signals.reload) {
             os::g_signals.reload = 0;

@@ -299,7 +299,7 @@ class ProxyBasic(unittest.TestCase):
     def test_request_hop_by_hop_not_forwarded(self):
         hdrs = {"Connection": "keep-alive, X-Hop", "X-Hop": "1", "Keep-Alive": "timeout=300",
                 "TE": "trailers", "Trailer": "X-Trailer-Thing", "Proxy-Connection": "keep-alive",
-                "X-Custom": "end-to-end"}
+                "Upgrade": "h2c", "X-Custom": "end-to-end"}
         raw = build_request("/api/hop-req", hdrs, host=f"127.0.0.1:{self.srv.port}")
         c = self.srv.conn()
         try:

@@ -206,6 +206,10 @@ http {
     upstream no_ka {
         server 127.0.0.1:@K3@;
     }
+    upstream ka_dropping {
+        server 127.0.0.1:@K4@;
+        keepalive 8;
+    }
     server {
         listen 127.0.0.1:@PORT@;
         location /plain/ { proxy_pass http://ka_plain; }
@@ -215,6 +219,11 @@ http {
             proxy_set_header Connection "";
         }
         location /none/ { proxy_pass http://no_ka; }
+        location /dropping/ {
+            proxy_pass http://ka_dropping;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
     }
 }
 """
@@ -224,12 +233,14 @@ class UpstreamKeepalive(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.k1, cls.k2, cls.k3 = HTTPBackend("k1"), HTTPBackend("k2"), HTTPBackend("k3")
+        cls.k1, cls.k2, cls.k3, cls.k4 = HTTPBackend("k1"), HTTPBackend("k2"), HTTPBackend("k3"), HTTPBackend("k4")
+        cls.k4.drop_after_response = True
         try:
-            cls.srv = ProxyServer(fill(KA_CONF, K1=cls.k1.port, K2=cls.k2.port, K3=cls.k3.port), workers=1)
+            cls.srv = ProxyServer(fill(KA_CONF, K1=cls.k1.port, K2=cls.k2.port, K3=cls.k3.port, K4=cls.k4.port),
+                                  workers=1)
             cls.srv.start()
         except BaseException:
-            for b in (cls.k1, cls.k2, cls.k3):
+            for b in (cls.k1, cls.k2, cls.k3, cls.k4):
                 b.stop()
             raise
 
@@ -238,7 +249,7 @@ class UpstreamKeepalive(unittest.TestCase):
         try:
             cls.srv.cleanup()
         finally:
-            for b in (cls.k1, cls.k2, cls.k3):
+            for b in (cls.k1, cls.k2, cls.k3, cls.k4):
                 b.stop()
 
     def run_50(self, prefix, backend):
@@ -279,6 +290,28 @@ class UpstreamKeepalive(unittest.TestCase):
             r = backends.http_request(self.srv.port, "GET", f"/nginx-style/fresh{i}")
             self.assertEqual(r.status, 200, r)
         self.assertLessEqual(self.k2.connections - before, 2)
+
+    def test_pooled_connection_closed_by_upstream(self):
+        # k4 closes every connection right after a response that looked keep-alive: a cached
+        # connection that the upstream has closed must never turn into an error
+        c = self.srv.conn(timeout=10)
+        try:
+            for i in range(12):
+                if i % 3 == 2:
+                    body = f"post {i}".encode()
+                    c.send(build_request(f"/dropping/p{i}", {"Content-Length": str(len(body))}, method="POST",
+                                         host=f"127.0.0.1:{self.srv.port}", body=body))
+                else:
+                    c.send(build_request(f"/dropping/g{i}", host=f"127.0.0.1:{self.srv.port}"))
+                try:
+                    r = c.read_response()
+                except harness.ConnectionClosed as e:
+                    self.fail(f"request {i}: no response ({e})\n{self.srv.logs()}")
+                self.assertEqual((r.status, r.body), (200, b"k4"), f"request {i}: {r}\n{self.srv.logs()}")
+                time.sleep(0.05)
+        finally:
+            c.close()
+        self.assertEqual(self.k4.count("/dropping/"), 12)
 
     def test_no_keepalive_one_connection_per_request(self):
         self.run_50("none", self.k3)

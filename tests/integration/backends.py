@@ -213,6 +213,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._answer(path, rec)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        if b.drop_after_response:
+            # close although the response promised keep-alive (like a server whose idle
+            # timeout is very short): a proxy must not fail on this pooled connection
+            self.close_connection = True
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
 
@@ -373,6 +377,7 @@ class HTTPBackend:
         self.max_active = 0
         self.live = set()
         self.delay = delay        # seconds to wait before every default answer
+        self.drop_after_response = False
         self.stream_sent = None
         self.upload_progress = 0
         self.upload_pause_after = MiB
@@ -492,6 +497,19 @@ class _RawHandler(socketserver.BaseRequestHandler):
             if b.mode == "hang":
                 b.stop_event.wait(30)
                 return
+            if b.mode == "garbage":
+                s.sendall(b"HTTP/1.1 200 OK\r\nBroken header line\r\nContent-Length: 0\r\n\r\n")
+                return
+            if b.mode == "truncate-cl":
+                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                          b"Content-Length: 100000\r\n\r\n" + pattern_bytes(50000))
+                time.sleep(0.1)
+                return
+            if b.mode == "truncate-chunked":
+                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                          b"Transfer-Encoding: chunked\r\n\r\n" + b"c350\r\n" + pattern_bytes(50000) + b"\r\n")
+                time.sleep(0.1)
+                return
         except OSError:
             pass
         finally:
@@ -505,7 +523,8 @@ class _RawHandler(socketserver.BaseRequestHandler):
 class RawBackend:
     """A misbehaving upstream. mode: "close" (read the request, close without answering),
     "reset" (read the request, then RST), "hang" (read it, never answer),
-    "accept-close" (close right after accept)."""
+    "accept-close" (close right after accept), "garbage" (a header line without a colon),
+    "truncate-cl" / "truncate-chunked" (a 200 whose body stops half way, then close)."""
 
     def __init__(self, mode, port=0):
         self.mode = mode
