@@ -127,12 +127,15 @@ int main(int argc, char** argv) {
         if (a == "-h" || a == "--help" || a == "-?") {
             std::fputs(kUsage, stdout);
             return 0;
-        } else if (a == "-v" || a == "--version") {
+        } else if (a == "--version") {
             std::printf("riptide version: riptide/%s\n", RIPTIDE_VERSION);
             return 0;
+        } else if (a == "-v") {  // nginx prints -v and -V on standard error
+            os::write_all(2, "riptide version: riptide/" RIPTIDE_VERSION "\n");
+            return 0;
         } else if (a == "-V") {
-            std::printf("riptide version: riptide/%s\nbuilt with g++ %s, C++20, epoll, openat2, sendfile\n",
-                        RIPTIDE_VERSION, __VERSION__);
+            os::write_all(2, std::string("riptide version: riptide/" RIPTIDE_VERSION "\nbuilt with g++ ") + __VERSION__ +
+                                 ", C++20, epoll, openat2, sendfile, inotify, PCRE2\n");
             return 0;
         } else if (a == "-c") {
             conf_file = need(a);
@@ -223,6 +226,7 @@ int main(int argc, char** argv) {
     }
 
     core::set_log_sink([](std::string_view line) { os::write_all(2, line); });
+    if (test && quiet) core::set_log_level(core::LogLevel::error);
     auto rt = load();
     if (test) {
         if (!rt) {
