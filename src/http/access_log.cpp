@@ -115,6 +115,7 @@ const std::vector<AccessLogs::Target>* AccessLogs::targets_for(const config::Set
 }
 
 void AccessLogs::log(const Exchange& ex) {
+    if (files_.empty()) return;  // no access log anywhere (quick start): no lookup per request
     const std::vector<Target>* targets = targets_for(ex.cfg);
     if (!targets || targets->empty()) return;
     for (const Target& t : *targets) {
