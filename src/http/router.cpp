@@ -18,21 +18,6 @@ constexpr int kMaxRedirects = 10;  // internal redirects per request, as nginx's
 
 bool is_redirect(int code) { return code == 301 || code == 302 || code == 303 || code == 307 || code == 308; }
 
-// "http://host[:port]" for making a relative Location absolute, as nginx does.
-std::string origin(const Exchange& ex) {
-    std::string o = "http://";
-    std::string_view host = ex.r.host;
-    if (!host.empty() && host.front() == '[') host = host.substr(0, host.find(']') + 1);
-    else host = host.substr(0, host.find(':'));
-    if (host.empty() && ex.server && !ex.server->server_names.empty()) host = ex.server->server_names[0].name;
-    if (host.empty()) host = "localhost";
-    o += host;
-    if (ex.c.local_port() != 80) {
-        o += ':';
-        core::append_decimal(o, ex.c.local_port());
-    }
-    return o;
-}
 }  // namespace
 
 void Router::select_server(Exchange& ex) {
@@ -150,7 +135,7 @@ void Router::do_return(Exchange& ex, const config::ReturnConfig& ret) {
     std::string text = ret.text.find('$') == std::string::npos ? ret.text : expand_variables(ex, ret.text);
     if (is_redirect(ret.code)) {
         std::string loc = "Location: ";
-        if (!text.empty() && text.front() == '/') loc += origin(ex);
+        if (!text.empty() && text.front() == '/') loc += StaticHandler::origin(ex);
         loc += text;
         loc += "\r\n";
         StaticHandler::respond_error(ex, ret.code, loc);

@@ -90,6 +90,23 @@ void append_expires(Exchange& ex, std::string& o, const config::ExpiresConfig& e
 
 }  // namespace
 
+std::string StaticHandler::origin(const Exchange& ex) {
+    // nginx's absolute redirects: the request's host (else the server name), and the port
+    // the connection came in on unless it is 80.
+    std::string o = "http://";
+    std::string_view host = ex.r.host;
+    if (!host.empty() && host.front() == '[') host = host.substr(0, host.find(']') + 1);
+    else host = host.substr(0, host.find(':'));
+    if (host.empty() && ex.server && !ex.server->server_names.empty()) host = ex.server->server_names[0].name;
+    if (host.empty()) host = "localhost";
+    o += host;
+    if (ex.c.local_port() != 80) {
+        o += ':';
+        core::append_decimal(o, ex.c.local_port());
+    }
+    return o;
+}
+
 void StaticHandler::append_head_start(Exchange& ex, std::string& o, int status) {
     Server& s = ex.c.server();
     append_status_line(o, status);
@@ -214,17 +231,7 @@ int StaticHandler::serve(Exchange& ex) {
     OpenResult res = s.files().open(dir_fd, root_key, rel, *ex.cfg, s.loop().now_ms());
     if (res.is_dir) {
         // A directory named without its slash: redirect to it (absolute, as nginx does).
-        std::string loc = "Location: http://";
-        std::string_view host = ex.r.host;
-        if (!host.empty() && host.front() == '[') host = host.substr(0, host.find(']') + 1);
-        else host = host.substr(0, host.find(':'));
-        if (host.empty() && ex.server && !ex.server->server_names.empty()) host = ex.server->server_names[0].name;
-        if (host.empty()) host = "localhost";
-        loc += host;
-        if (ex.c.local_port() != 80) {
-            loc += ':';
-            core::append_decimal(loc, ex.c.local_port());
-        }
+        std::string loc = "Location: " + origin(ex);
         loc += escape_path(ex.uri);
         loc += '/';
         if (ex.has_args) {
@@ -345,20 +352,34 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
     }
     std::string& o = out.own();
     size_t from = o.size();
-    if (status == 304) {
-        append_head_start(ex, o, 304);
+    // Status line, the entity's fields in nginx's order, validators; the caller ends the head.
+    auto entity_head = [&](int code, std::string_view type, const uint64_t* length) {
+        append_head_start(ex, o, code);
+        if (!type.empty()) {
+            o += "Content-Type: ";
+            o += type;
+            o += "\r\n";
+        }
+        if (length) {
+            o += "Content-Length: ";
+            core::append_decimal(o, *length);
+            o += "\r\n";
+        }
         o += "Last-Modified: ";
         o += lm;
         o += "\r\n";
-        append_head_end(ex, o, 304);
+        append_head_end(ex, o, code);
         if (cfg.etag) {
             o += "ETag: ";
             o += f.etag;
             o += "\r\n";
         }
+        ex.status = code;
+    };
+    if (status == 304) {
+        entity_head(304, {}, nullptr);
         o += "\r\n";
         out.commit_own(from);
-        ex.status = 304;
         return;
     }
 
@@ -393,27 +414,11 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
         if (f.in_memory()) out.append_memory(ref, f.content().data() + off, static_cast<size_t>(len));
         else out.append_file(ref, off, len);
     };
-    auto validators = [&]() {
-        o += "Last-Modified: ";
-        o += lm;
-        o += "\r\n";
-    };
 
     if (rr == RangeResult::satisfiable && st.ranges.size() == 1) {
         const ByteRange& br = st.ranges[0];
-        append_head_start(ex, o, 206);
-        o += "Content-Type: ";
-        o += content_type;
-        o += "\r\nContent-Length: ";
-        core::append_decimal(o, br.size());
-        o += "\r\n";
-        validators();
-        append_head_end(ex, o, 206);
-        if (cfg.etag) {
-            o += "ETag: ";
-            o += f.etag;
-            o += "\r\n";
-        }
+        uint64_t len = br.size();
+        entity_head(206, content_type, &len);
         o += "Content-Range: bytes ";
         core::append_decimal(o, br.first);
         o += '-';
@@ -422,7 +427,6 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
         core::append_decimal(o, info.size);
         o += "\r\n\r\n";
         out.commit_own(from);
-        ex.status = 206;
         if (body) add_body(br.first, br.size());
         return;
     }
@@ -449,22 +453,9 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
         }
         std::string tail = "\r\n--" + boundary + "--\r\n";
         total += tail.size();
-        append_head_start(ex, o, 206);
-        o += "Content-Type: multipart/byteranges; boundary=";
-        o += boundary;
-        o += "\r\nContent-Length: ";
-        core::append_decimal(o, total);
-        o += "\r\n";
-        validators();
-        append_head_end(ex, o, 206);
-        if (cfg.etag) {
-            o += "ETag: ";
-            o += f.etag;
-            o += "\r\n";
-        }
+        entity_head(206, "multipart/byteranges; boundary=" + boundary, &total);
         o += "\r\n";
         out.commit_own(from);
-        ex.status = 206;
         if (!body) return;
         for (size_t i = 0; i < st.ranges.size(); ++i) {
             out.append(part_heads[i]);
@@ -475,22 +466,9 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
     }
 
     int code = plain ? 200 : ex.override_status;
-    append_head_start(ex, o, code);
-    o += "Content-Type: ";
-    o += content_type;
-    o += "\r\nContent-Length: ";
-    core::append_decimal(o, info.size);
-    o += "\r\n";
-    validators();
-    append_head_end(ex, o, code);
-    if (cfg.etag) {
-        o += "ETag: ";
-        o += f.etag;
-        o += "\r\n";
-    }
+    entity_head(code, content_type, &info.size);
     o += plain ? "Accept-Ranges: bytes\r\n\r\n" : "\r\n";
     out.commit_own(from);
-    ex.status = code;
     if (body) add_body(0, info.size);
 }
 

@@ -30,6 +30,8 @@ public:
     static void append_head_start(Exchange& ex, std::string& o, int status);
     // Connection (and Keep-Alive), then add_header/expires for this status.
     static void append_head_end(Exchange& ex, std::string& o, int status);
+    // "http://host[:port]" for an absolute Location, as nginx builds it.
+    static std::string origin(const Exchange& ex);
     // An error answered before routing (malformed request): minimal and always closing.
     static void respond_bare_error(Connection& c, int status);
 
