@@ -228,6 +228,13 @@ int main(int argc, char** argv) {
     core::set_log_sink([](std::string_view line) { os::write_all(2, line); });
     if (test && quiet) core::set_log_level(core::LogLevel::error);
     auto rt = load();
+    if (rt) {
+        for (const std::string& w : rt->settings->config->warnings) core::logf(core::LogLevel::warn, "%s", w.c_str());
+        const config::MainConfig& m = rt->settings->config->main;
+        if (!m.user.empty() && !os::is_root())
+            core::log(core::LogLevel::warn, "the \"user\" directive makes sense only if the master process runs "
+                                            "with super-user privileges, ignored");
+    }
     if (test) {
         if (!rt) {
             os::write_all(2, "riptide: [emerg] " + rt.error() + "\nriptide: configuration file " + shown +

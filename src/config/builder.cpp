@@ -133,7 +133,7 @@ void Builder::run_directive(const Directive& d, Scope& scope, std::map<std::stri
 
 Config Builder::build(const std::vector<Directive>& tree, std::vector<SourceFile> files) {
     specs_.clear();
-    for (auto table : {main_directives(), http_directives(), server_directives()}) {
+    for (auto table : {main_directives(), http_directives(), server_directives(), compat_directives()}) {
         for (const auto& s : table) specs_.push_back(&s);
     }
     Config config;
@@ -199,6 +199,7 @@ void inherit(Settings& s, const Settings& p) {
     if (unset({"proxy_next_upstream"})) s.proxy_next_upstream = p.proxy_next_upstream;
     if (unset({"proxy_buffering"})) s.proxy_buffering = p.proxy_buffering;
     if (unset({"proxy_http_version"})) s.proxy_http_version = p.proxy_http_version;
+    if (unset({"charset"})) s.charset = p.charset;
 }
 
 void inherit_locations(std::vector<LocationConfig>& locations, const Settings& parent) {

@@ -54,6 +54,7 @@ struct DirectiveSpec {
 std::span<const DirectiveSpec> main_directives();    // directives_main.cpp
 std::span<const DirectiveSpec> http_directives();    // directives_http.cpp
 std::span<const DirectiveSpec> server_directives();  // directives_server.cpp
+std::span<const DirectiveSpec> compat_directives();  // directives_compat.cpp
 
 class Builder {
 public:

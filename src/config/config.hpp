@@ -38,6 +38,8 @@ struct MainConfig {
     std::optional<std::uint64_t> worker_rlimit_nofile;
     std::vector<ErrorLogConfig> error_logs;  // empty: logs/error.log at "error"
     std::string pid = "logs/riptide.pid";
+    std::string user;   // "user name [group]": workers drop to it when started as root
+    std::string group;
     bool daemon = false;  // riptide stays in the foreground unless told (service managers supervise it)
     EventsConfig events;
 };
@@ -165,6 +167,7 @@ struct Settings {
     std::uint32_t proxy_next_upstream = kNextError | kNextTimeout;  // 0 = off
     bool proxy_buffering = true;
     std::string proxy_http_version = "1.0";
+    std::string charset;  // "" = off; else appended to text types' Content-Type (nginx's charset)
 
     // Directive names given at this level; everything else was inherited.
     std::set<std::string, std::less<>> set_here;
@@ -277,6 +280,9 @@ struct Config {
     MainConfig main;
     std::optional<HttpConfig> http;     // nullopt when there is no http{} block
     std::vector<SourceFile> files;      // every file read, main file first (for -T)
+    // Directives accepted for compatibility that change nothing ("file:line:col: ..."):
+    // logged as warnings at start, printed by -t.
+    std::vector<std::string> warnings;
 };
 
 // The access_log format nginx predefines.

@@ -94,6 +94,10 @@ void tcp_nopush(Builder&, const Directive& d, Scope& s) { st(s).tcp_nopush = fla
 void tcp_nodelay(Builder&, const Directive& d, Scope& s) { st(s).tcp_nodelay = flag_arg(d); }
 void server_tokens(Builder&, const Directive& d, Scope& s) { st(s).server_tokens = flag_arg(d); }
 void etag(Builder&, const Directive& d, Scope& s) { st(s).etag = flag_arg(d); }
+void charset(Builder&, const Directive& d, Scope& s) {
+    const std::string& v = nonempty_arg(d, d.args[0]);
+    st(s).charset = v == "off" ? std::string() : v;
+}
 
 void access_log(Builder&, const Directive& d, Scope& s) {
     Settings& set = st(s);
@@ -302,6 +306,7 @@ constexpr DirectiveSpec kSpecs[] = {
     {"default_type", kHSL, 1, 1, false, false, default_type},
     {"types", kHSL, 0, 0, true, false, types},
     {"sendfile", kHSL, 1, 1, false, false, sendfile},
+    {"charset", kHSL, 1, 1, false, false, charset},
     {"tcp_nopush", kHSL, 1, 1, false, false, tcp_nopush},
     {"tcp_nodelay", kHSL, 1, 1, false, false, tcp_nodelay},
     {"access_log", kHSL, 1, 4, false, true, access_log},

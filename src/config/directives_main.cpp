@@ -38,7 +38,15 @@ void error_log(Builder&, const Directive& d, Scope& s) {
         }
         log.level = it->second;
     }
+    if (s.context != kMain && s.context != kHttp)
+        s.config->warnings.push_back(d.pos.to_string() + ": riptide keeps one error log per process; "
+                                                         "\"error_log\" here applies to the whole server");
     s.config->main.error_logs.push_back(std::move(log));
+}
+
+void user(Builder&, const Directive& d, Scope& s) {
+    s.config->main.user = nonempty_arg(d, d.args[0]);
+    s.config->main.group = d.args.size() > 1 ? d.args[1].text : std::string();
 }
 
 void pid(Builder&, const Directive& d, Scope& s) { s.config->main.pid = nonempty_arg(d, d.args[0]); }
@@ -189,7 +197,8 @@ void hash(Builder&, const Directive& d, Scope& s) {
 constexpr DirectiveSpec kSpecs[] = {
     {"worker_processes", kMain, 1, 1, false, false, worker_processes},
     {"worker_rlimit_nofile", kMain, 1, 1, false, false, worker_rlimit_nofile},
-    {"error_log", kMain, 1, 2, false, true, error_log},
+    {"error_log", kMain | kHttp | kServer | kLocation, 1, 2, false, true, error_log},
+    {"user", kMain, 1, 2, false, false, user},
     {"pid", kMain, 1, 1, false, false, pid},
     {"daemon", kMain, 1, 1, false, false, daemon},
     {"events", kMain, 0, 0, true, false, events},

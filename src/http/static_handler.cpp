@@ -139,17 +139,27 @@ void StaticHandler::append_head_end(Exchange& ex, std::string& o, int status) {
     }
 }
 
+void StaticHandler::append_content_type(const Exchange& ex, std::string& o, std::string_view type) {
+    if (type.empty()) return;
+    o += "Content-Type: ";
+    o += type;
+    // nginx's charset filter: the default charset_types.
+    if (ex.cfg && !ex.cfg->charset.empty() &&
+        (type == "text/html" || type == "text/xml" || type == "text/plain" || type == "text/vnd.wap.wml" ||
+         type == "application/javascript" || type == "application/rss+xml")) {
+        o += "; charset=";
+        o += ex.cfg->charset;
+    }
+    o += "\r\n";
+}
+
 void StaticHandler::respond_text(Exchange& ex, int status, std::string_view content_type, std::string_view body,
                                  std::string_view extra_headers) {
     net::OutputChain& out = ex.c.state().out;
     std::string& o = out.own();
     size_t from = o.size();
     append_head_start(ex, o, status);
-    if (!content_type.empty()) {
-        o += "Content-Type: ";
-        o += content_type;
-        o += "\r\n";
-    }
+    append_content_type(ex, o, content_type);
     o += "Content-Length: ";
     core::append_decimal(o, body.size());
     o += "\r\n";
@@ -355,11 +365,7 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
     // Status line, the entity's fields in nginx's order, validators; the caller ends the head.
     auto entity_head = [&](int code, std::string_view type, const uint64_t* length) {
         append_head_start(ex, o, code);
-        if (!type.empty()) {
-            o += "Content-Type: ";
-            o += type;
-            o += "\r\n";
-        }
+        append_content_type(ex, o, type);
         if (length) {
             o += "Content-Length: ";
             core::append_decimal(o, *length);

@@ -26,6 +26,8 @@ public:
     // A response with the given body and Content-Type (return code "text").
     static void respond_text(Exchange& ex, int status, std::string_view content_type, std::string_view body,
                              std::string_view extra_headers = {});
+    // "Content-Type: type[; charset=...]" (nothing for an empty type).
+    static void append_content_type(const Exchange& ex, std::string& o, std::string_view type);
     // Status line, Server and Date.
     static void append_head_start(Exchange& ex, std::string& o, int status);
     // Connection (and Keep-Alive), then add_header/expires for this status.

@@ -1,6 +1,8 @@
 #include "os/process.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -81,6 +83,26 @@ void detach_session() {
         ::dup2(fd, 0);
         ::close(fd);
     }
+}
+
+bool is_root() { return ::geteuid() == 0; }
+
+std::string drop_privileges(const std::string& user, const std::string& group_name) {
+    if (::geteuid() != 0) return "";
+    passwd* pw = ::getpwnam(user.c_str());
+    if (!pw) return "getpwnam(\"" + user + "\") failed: no such user";
+    gid_t gid = pw->pw_gid;
+    if (!group_name.empty()) {
+        struct group* gr = ::getgrnam(group_name.c_str());
+        if (!gr) return "getgrnam(\"" + group_name + "\") failed: no such group";
+        gid = gr->gr_gid;
+    }
+    if (::setgid(gid) != 0) return "setgid(" + std::to_string(gid) + ") failed: " + std::to_string(errno);
+    if (::initgroups(user.c_str(), gid) != 0) return "initgroups(\"" + user + "\") failed: " + std::to_string(errno);
+    if (::setuid(pw->pw_uid) != 0) return "setuid(" + std::to_string(pw->pw_uid) + ") failed: " + std::to_string(errno);
+    // setuid clears the dumpable flag, and with it the parent-death signal: ask again.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    return "";
 }
 
 void sleep_ms(unsigned ms) { ::usleep(static_cast<useconds_t>(ms) * 1000); }

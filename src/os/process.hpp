@@ -22,6 +22,10 @@ long nofile_limit();
 void sleep_ms(unsigned ms);
 // setsid() and stdin from /dev/null, for daemon mode.
 void detach_session();
+// Switches to user (and group, else the user's primary group) when running as root;
+// returns "" or an error. Does nothing (returns "") when not root.
+std::string drop_privileges(const std::string& user, const std::string& group);
+bool is_root();
 void remove_file(const std::string& path);
 int write_pid_file(const std::string& path);
 int read_pid_file(const std::string& path);

@@ -8,6 +8,7 @@
 #include "os/clock.hpp"
 #include "os/epoll.hpp"
 #include "os/fd.hpp"
+#include "os/process.hpp"
 #include "os/signals.hpp"
 #include "process/error_log.hpp"
 
@@ -56,6 +57,15 @@ int run_worker(const http::Settings& settings, const std::vector<http::Server::L
     if (!err.empty()) {
         core::logf(core::LogLevel::emerg, "%s", err.c_str());
         return 2;
+    }
+    // Logs and sockets are open: now give up root, as nginx's workers do ("user").
+    const config::MainConfig& main_cfg = settings.config->main;
+    if (!main_cfg.user.empty()) {
+        err = os::drop_privileges(main_cfg.user, main_cfg.group);
+        if (!err.empty()) {
+            core::logf(core::LogLevel::emerg, "%s", err.c_str());
+            return 2;
+        }
     }
 
     bool graceful = false;
