@@ -17,6 +17,9 @@
 #                         wrk p99 without / with them held
 #               idlecpu   no traffic: syscalls/s (strace) and context switches/s
 #               syscalls  syscalls per request under ka612 load (strace -c -f)
+#               proxy     riptide and nginx only, as reverse proxies (1 worker) of
+#                         the same nginx upstream serving the 612 B page;
+#                         keep-alive client->proxy and proxy->upstream
 #   -d SECS   length of each wrk run of the throughput cells (default 10)
 #   -r N      interleaved rounds (default 3): every round runs every server once
 #             per throughput cell, servers restarted each round, the order rotated;
@@ -33,10 +36,13 @@
 #   -h        this text
 #
 # Environment: RIPTIDE_BIN (default build/riptide), FLOOR_BIN (default: built
-# from bench/floor.c into the output dir), SERVER_CPU (0), CLIENT_CPU (1).
+# from bench/floor.c into the output dir), SERVER_CPU (0), CLIENT_CPU (1),
+# UPSTREAM_CPU (CPU of the proxy cell's upstream; default none = unpinned),
+# PROXY_KEEPALIVE (idle upstream connections the proxies keep; default -c).
 #
 # 1-worker cells: the server is pinned to SERVER_CPU and wrk (and the idle
-# client) to CLIENT_CPU with taskset; w2 runs unpinned. Server CPU seconds come
+# client) to CLIENT_CPU with taskset; w2 runs unpinned. In the proxy cell the
+# proxy under test is on SERVER_CPU, wrk and the upstream on CLIENT_CPU. Server CPU seconds come
 # from /proc/PID/stat (utime+stime of every process of the server) before and
 # after each wrk run; "req/core-s" = requests / server CPU seconds.
 # Everything goes to 127.0.0.1 (idle clients bind 127.0.0.2.. as sources).
@@ -53,7 +59,7 @@ REPO=$(cd "$BENCH_DIR/.." && pwd)
 HOST=127.0.0.1
 
 ALL_SERVERS="riptide nginx h2o lighttpd floor"
-ALL_CELLS="ka612 pipe16 ka64k ka1m close612 w2 idle idlecpu syscalls"
+ALL_CELLS="ka612 pipe16 ka64k ka1m close612 w2 proxy idle idlecpu syscalls"
 SERVERS=$ALL_SERVERS
 CELLS=$ALL_CELLS
 DURATION=10
@@ -72,6 +78,9 @@ RIPTIDE_BIN=${RIPTIDE_BIN:-$REPO/build/riptide}
 FLOOR_BIN=${FLOOR_BIN:-}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+UPSTREAM_CPU=${UPSTREAM_CPU:-none}
+PROXY_KEEPALIVE=${PROXY_KEEPALIVE:-}
+PROXY_SERVERS="riptide nginx"     # the proxy cell compares these two only
 COMMAND_LINE="bench/run.sh${*:+ $*}"
 
 usage() { sed -n '2,/^$/{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; }
@@ -109,6 +118,9 @@ done
 [ "$IDLE_SECS" -ge 1 ] && [ "$IDLE_SECS" -le 120 ] || die "--idle-secs must be 1..120"
 [ "$SYSCALL_SECS" -ge 1 ] && [ "$SYSCALL_SECS" -le 60 ] || die "--syscall-secs must be 1..60"
 [ "$PORT_BASE" -ge 1024 ] && [ "$PORT_BASE" -le 64000 ] || die "--port-base must be 1024..64000"
+[ -n "$PROXY_KEEPALIVE" ] || PROXY_KEEPALIVE=$CONNS
+isint "$PROXY_KEEPALIVE" && [ "$PROXY_KEEPALIVE" -ge 1 ] || die "PROXY_KEEPALIVE must be a positive integer, got '$PROXY_KEEPALIVE'"
+case $UPSTREAM_CPU in none|'') UPSTREAM_CPU=none ;; *) isint "$UPSTREAM_CPU" || die "UPSTREAM_CPU must be a CPU number or none, got '$UPSTREAM_CPU'" ;; esac
 for s in $SERVERS; do case " $ALL_SERVERS " in *" $s "*) ;; *) die "unknown server '$s' (known: $ALL_SERVERS)" ;; esac; done
 for c in $CELLS; do case " $ALL_CELLS " in *" $c "*) ;; *) die "unknown cell '$c' (known: $ALL_CELLS)" ;; esac; done
 [ -n "$SERVERS" ] || die "no servers selected"
@@ -118,6 +130,7 @@ has_cell() { case " $CELLS " in *" $1 "*) return 0 ;; esac; return 1; }
 export PATH="$PATH:/usr/sbin:/sbin"
 NEED_TOOLS="wrk python3 curl taskset cmp timeout pgrep ss strace"
 for s in $SERVERS; do case $s in nginx|h2o|lighttpd) NEED_TOOLS="$NEED_TOOLS $s" ;; floor) NEED_TOOLS="$NEED_TOOLS gcc" ;; esac; done
+has_cell proxy && [[ " $NEED_TOOLS " != *" nginx "* ]] && NEED_TOOLS="$NEED_TOOLS nginx"   # the proxy cell's upstream
 missing_tools() { local t m=""; for t in $NEED_TOOLS; do command -v "$t" >/dev/null 2>&1 || m="$m $t"; done; echo "$m"; }
 if [ -n "$(missing_tools)" ]; then
   log "missing:$(missing_tools); running bench/setup.sh"
@@ -130,6 +143,7 @@ if [ "$NCPU" -lt 2 ] || [ "$SERVER_CPU" -ge "$NCPU" ] || [ "$CLIENT_CPU" -ge "$N
   PIN=0
   log "warning: cannot pin server and client to different CPUs ($NCPU CPUs): running unpinned"
 fi
+[ "$UPSTREAM_CPU" != none ] && { [ "$PIN" = 0 ] || [ "$UPSTREAM_CPU" -ge "$NCPU" ]; } && UPSTREAM_CPU=none
 CLK_TCK=$(getconf CLK_TCK)
 
 # ------------------------------------------------------------------ output dir, temp dir
@@ -145,6 +159,7 @@ ROOT=$TMP/www
 BG_PIDS=()        # our background children (wrk, strace, idle clients, servers)
 SRV_PID=""        # the running server's PID = its process group id (own session)
 SRV_NAME=""; SRV_PORT=""; SRV_DIR=""
+UP_PID=""; UP_PORT=""; UP_DIR=""   # the proxy cell's upstream (own session too)
 
 proc_fields() { # pid -> the fields of /proc/PID/stat after the command name, in PF
   local s
@@ -184,14 +199,33 @@ stop_server() {
   wait "$SRV_PID" 2>/dev/null
   forget "$SRV_PID"
   [ -n "$SRV_DIR" ] && [ -f "$SRV_DIR/server.log" ] && cp "$SRV_DIR/server.log" "$OUT/raw/$SRV_NAME-$SRV_TAG.log"
+  [ -n "$SRV_DIR" ] && [ -s "$SRV_DIR/error.log" ] && cp "$SRV_DIR/error.log" "$OUT/raw/$SRV_NAME-$SRV_TAG.error.log"
   SRV_PID=""
+}
+
+upstream_pids() { [ -n "$UP_PID" ] && pgrep -g "$UP_PID" 2>/dev/null | tr '\n' ' '; }
+stop_upstream() {
+  [ -n "$UP_PID" ] || return 0
+  local i
+  kill -TERM -- "-$UP_PID" 2>/dev/null
+  for i in $(seq 1 60); do [ -z "$(upstream_pids)" ] && break; sleep 0.1; done
+  if [ -n "$(upstream_pids)" ]; then
+    log "  the upstream did not stop on SIGTERM within 6 s: SIGKILL to its process group"
+    kill -KILL -- "-$UP_PID" 2>/dev/null
+    for i in $(seq 1 30); do [ -z "$(upstream_pids)" ] && break; sleep 0.1; done
+  fi
+  wait "$UP_PID" 2>/dev/null
+  forget "$UP_PID"
+  [ -n "$UP_DIR" ] && [ -f "$UP_DIR/server.log" ] && cp "$UP_DIR/server.log" "$OUT/raw/upstream.log"
+  UP_PID=""
 }
 
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM HUP
-  for p in "${BG_PIDS[@]}"; do [ "$p" != "$SRV_PID" ] && stop_pid "$p" TERM; done
+  for p in "${BG_PIDS[@]}"; do [ "$p" != "$SRV_PID" ] && [ "$p" != "$UP_PID" ] && stop_pid "$p" TERM; done
   stop_server
+  stop_upstream
   for p in "${BG_PIDS[@]}"; do stop_pid "$p" KILL; done
   [ -n "${TMP:-}" ] && [ -d "$TMP" ] && rm -rf "$TMP"
   exit "$rc"
@@ -263,15 +297,44 @@ server_version() {
   esac
 }
 
-# write the server's config into $SRV_DIR and set SRV_CMD
+# write the server's config into $SRV_DIR and set SRV_CMD. With an upstream
+# port (proxy cell; riptide and nginx only) the server is a reverse proxy of
+# 127.0.0.1:UPSTREAM_PORT for every URI, keeping PROXY_KEEPALIVE idle upstream
+# connections, instead of a file server.
 SRV_CMD=()
-configure() { # server workers port
-  local s=$1 w=$2 port=$3 d=$SRV_DIR grp
+configure() { # server workers port [upstream_port]
+  local s=$1 w=$2 port=$3 up=${4:-} d=$SRV_DIR grp
   grp=$(id -gn nobody 2>/dev/null || echo nogroup)
   local asroot=0; [ "$(id -u)" = 0 ] && asroot=1
   case $s in
     riptide)
-      SRV_CMD=("$RIPTIDE_BIN" --root "$ROOT" --listen "$HOST:$port" --workers "$w") ;;
+      if [ -n "$up" ]; then
+        cat > "$d/riptide.conf" <<EOF
+worker_processes $w;
+error_log $d/error.log;
+pid $d/r.pid;
+events { worker_connections $(( CONNS * 2 + 1024 )); }
+http {
+    access_log off;
+    tcp_nodelay on;
+    keepalive_timeout 65s;
+    keepalive_requests 10000000;
+    upstream app {
+        server $HOST:$up;
+        keepalive $PROXY_KEEPALIVE;
+    }
+    server {
+        listen $HOST:$port;
+        location / {
+            proxy_pass http://app;
+        }
+    }
+}
+EOF
+        SRV_CMD=("$RIPTIDE_BIN" -p "$d" -c "$d/riptide.conf")
+      else
+        SRV_CMD=("$RIPTIDE_BIN" --root "$ROOT" --listen "$HOST:$port" --workers "$w")
+      fi ;;
     floor)
       SRV_CMD=("$FLOOR_BIN" --listen "$HOST:$port" --workers "$w" --body "$ROOT/index.html") ;;
     nginx)
@@ -280,6 +343,24 @@ configure() { # server workers port
       local wc=$(( (IDLE_K + CONNS + 100) * 17 / 16 + 256 ))
       [ "$wc" -gt $(( NOFILE - 16 )) ] && wc=$(( NOFILE - 16 ))
       mkdir -p "$d/tmp"
+      # the static site, or the proxy cell's reverse proxy: HTTP/1.1 and no
+      # Connection header upstream so the upstream connections stay alive, and
+      # as many requests per upstream connection as per client connection
+      local site="        root $ROOT;
+        index index.html;" pool=""
+      if [ -n "$up" ]; then
+        site="        location / {
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+        }"
+        pool="    upstream app {
+        server $HOST:$up;
+        keepalive $PROXY_KEEPALIVE;
+        keepalive_requests 10000000;
+        keepalive_timeout 65s;
+    }"
+      fi
       {
         [ "$asroot" = 1 ] && echo "user nobody $grp;"
         cat <<EOF
@@ -303,10 +384,10 @@ http {
     fastcgi_temp_path $d/tmp/fastcgi;
     uwsgi_temp_path $d/tmp/uwsgi;
     scgi_temp_path $d/tmp/scgi;
+$pool
     server {
         listen $HOST:$port;
-        root $ROOT;
-        index index.html;
+$site
     }
 }
 EOF
@@ -373,19 +454,33 @@ free_port() {
   return 1
 }
 
+# the PIDs listening on 127.0.0.1:PORT that are not among PIDS: another
+# process on the same port (SO_REUSEPORT, or it bound first while ours still
+# retries) would answer the checks and the load in our server's place. Prints
+# nothing when all are ours, or when ss cannot show the owners.
+foreign_listeners() { # port pids...
+  local port=$1; shift
+  ss -Htlnp "( sport = :$port )" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u |
+    while read -r p; do case " $* " in *" $p "*) ;; *) echo -n "$p " ;; esac; done
+}
+
 # start server $1 with $2 workers. Returns 0 when it answers with the right
 # bytes; sets START_ERR and returns 1 otherwise. BAD_FILES lists files served wrong.
+# With an upstream port (proxy cell) the server is configured as a reverse
+# proxy of it and only /index.html is checked, through the proxy.
 START_ERR=""; BAD_FILES=""; SRV_TAG=""; SRV_N=0
-start_server() { # server workers tag
-  local s=$1 w=$2 port i code f
+start_server() { # server workers tag [upstream_port]
+  local s=$1 w=$2 up=${4:-} port i code f files="index.html 64k.bin 1m.bin" cf
   START_ERR=""; BAD_FILES=""; SRV_NAME=$s; SRV_TAG=$3
+  [ -n "$up" ] && files="index.html"
   if [ "$s" = riptide ] && [ ! -x "$RIPTIDE_BIN" ]; then START_ERR="not built ($RIPTIDE_BIN missing)"; return 1; fi
   port=$(free_port) || { START_ERR="no free port"; return 1; }
   SRV_N=$(( SRV_N + 1 ))
   SRV_DIR=$TMP/srv-$SRV_N-$s; mkdir -p "$SRV_DIR"; chmod 755 "$SRV_DIR"
-  configure "$s" "$w" "$port"
-  for f in "$SRV_DIR"/*.conf; do [ -f "$f" ] && cp "$f" "$OUT/raw/$s-w$w.${f##*.}"; done
-  echo "${SRV_CMD[*]}" > "$OUT/raw/$s-w$w.cmd"
+  configure "$s" "$w" "$port" "$up"
+  cf=$s-w$w; [ -n "$up" ] && cf=$s-proxy
+  for f in "$SRV_DIR"/*.conf; do [ -f "$f" ] && cp "$f" "$OUT/raw/$cf.${f##*.}"; done
+  echo "${SRV_CMD[*]}" > "$OUT/raw/$cf.cmd"
   local pin=()
   [ "$w" = 1 ] && [ "$PIN" = 1 ] && pin=(taskset -c "$SERVER_CPU")
   # own session and process group (pgid = pid), no fork between us and it
@@ -407,7 +502,14 @@ start_server() { # server workers tag
     START_ERR="$START_ERR; log: $(tail -c 300 "$SRV_DIR/server.log" | tr '\n\t' '  ')"
     stop_server; return 1
   fi
-  for f in index.html 64k.bin 1m.bin; do
+  local foreign
+  # shellcheck disable=SC2046
+  foreign=$(foreign_listeners "$port" $(server_pids))
+  if [ -n "$foreign" ]; then
+    START_ERR="port $port is also held by PID(s) ${foreign% } (not this server): not measured"
+    stop_server; return 1
+  fi
+  for f in $files; do
     [ "$s" = floor ] && [ "$f" != index.html ] && continue
     if ! curl -s -m 10 -o "$SRV_DIR/got" "http://$HOST:$port/$f" || ! cmp -s "$SRV_DIR/got" "$ROOT/$f"; then
       BAD_FILES="$BAD_FILES $f"
@@ -418,6 +520,45 @@ start_server() { # server workers tag
     START_ERR="served a wrong /index.html"; stop_server; return 1
   fi
   [ -n "$BAD_FILES" ] && log "  $s served wrong bytes for:$BAD_FILES (those cells are marked)"
+  return 0
+}
+
+# the proxy cell's upstream: nginx, 1 worker, the static config of the other
+# cells (keep-alive, unlimited requests per connection), on its own port, in
+# its own session, pinned to UPSTREAM_CPU unless that is "none"
+start_upstream() {
+  local port i code save_dir=$SRV_DIR pin=()
+  START_ERR=""
+  port=$(free_port) || { START_ERR="no free port for the upstream"; return 1; }
+  SRV_N=$(( SRV_N + 1 ))
+  UP_DIR=$TMP/srv-$SRV_N-upstream; mkdir -p "$UP_DIR"; chmod 755 "$UP_DIR"
+  SRV_DIR=$UP_DIR; configure nginx 1 "$port"; SRV_DIR=$save_dir
+  cp "$UP_DIR/nginx.conf" "$OUT/raw/upstream-nginx.conf"
+  [ "$UPSTREAM_CPU" != none ] && pin=(taskset -c "$UPSTREAM_CPU")
+  echo "${pin[*]} ${SRV_CMD[*]}" > "$OUT/raw/upstream-nginx.cmd"
+  python3 -c 'import os, sys; os.setsid(); os.execvp(sys.argv[1], sys.argv[1:])' \
+    "${pin[@]}" "${SRV_CMD[@]}" >>"$UP_DIR/server.log" 2>&1 </dev/null &
+  UP_PID=$!
+  BG_PIDS+=("$UP_PID")
+  UP_PORT=$port
+  code=000
+  for i in $(seq 1 100); do
+    alive "$UP_PID" || break
+    code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://$HOST:$port/index.html" 2>/dev/null)
+    [ "$code" = 200 ] && break
+    sleep 0.1
+  done
+  if [ "$code" != 200 ] || ! curl -s -m 10 -o "$UP_DIR/got" "http://$HOST:$port/index.html" || ! cmp -s "$UP_DIR/got" "$ROOT/index.html"; then
+    START_ERR="upstream nginx: no 200 or wrong /index.html (last status $code); log: $(tail -c 300 "$UP_DIR/server.log" | tr '\n\t' '  ')"
+    stop_upstream; return 1
+  fi
+  local foreign
+  # shellcheck disable=SC2046
+  foreign=$(foreign_listeners "$port" $(upstream_pids))
+  if [ -n "$foreign" ]; then
+    START_ERR="upstream port $port is also held by PID(s) ${foreign% }: not used"
+    stop_upstream; return 1
+  fi
   return 0
 }
 
@@ -452,10 +593,11 @@ CHILD_MS=0
 child_ms() { times >"$TMP/times"; CHILD_MS=$(awk 'NR==2{for(i=1;i<=2;i++){split($i,a,/[ms]/); t+=a[1]*60+a[2]}} END{printf "%d", t*1000}' "$TMP/times"); }
 client_pin() { [ "$1" = 1 ] && [ "$PIN" = 1 ] && echo "taskset -c $CLIENT_CPU"; }
 
-# one wrk run; sets W_FILE W_WALL_MS W_SRV_TICKS W_CLI_MS
+# one wrk run; sets W_FILE W_WALL_MS W_SRV_TICKS W_CLI_MS, and W_UP_TICKS
+# (the upstream's CPU ticks, proxy cell; 0 when no upstream runs)
 WRK_N=0
 wrk_run() { # workers path secs mode(ka|close|pipe) tag
-  local w=$1 path=$2 secs=$3 mode=$4 tag=$5 pre pids t0 t1 c0 c1 m0 args=()
+  local w=$1 path=$2 secs=$3 mode=$4 tag=$5 pre pids upids t0 t1 c0 c1 u0 u1 m0 args=()
   pre=$(client_pin "$w")
   case $mode in
     close) args=(-H "Connection: close") ;;
@@ -463,9 +605,9 @@ wrk_run() { # workers path secs mode(ka|close|pipe) tag
   esac
   WRK_N=$(( WRK_N + 1 ))
   W_FILE=$OUT/raw/wrk-$(printf %03d $WRK_N)-$tag.txt
-  pids=$(server_pids)
+  pids=$(server_pids); upids=$(upstream_pids)
   # shellcheck disable=SC2086
-  c0=$(cpu_ticks $pids); child_ms; m0=$CHILD_MS; t0=$(date +%s%N)
+  u0=$(cpu_ticks $upids); c0=$(cpu_ticks $pids); child_ms; m0=$CHILD_MS; t0=$(date +%s%N)
   local url="http://$HOST:$SRV_PORT$path"
   if [ "$mode" = pipe ]; then
     # shellcheck disable=SC2086
@@ -477,16 +619,17 @@ wrk_run() { # workers path secs mode(ka|close|pipe) tag
   local rc=$?
   t1=$(date +%s%N); child_ms
   # shellcheck disable=SC2086
-  c1=$(cpu_ticks $pids)
+  c1=$(cpu_ticks $pids); u1=$(cpu_ticks $upids)
   [ "$rc" = 0 ] || log "  wrk exited with status $rc ($tag)"
   W_WALL_MS=$(( (t1 - t0) / 1000000 ))
   W_SRV_TICKS=$(( c1 - c0 ))
   W_CLI_MS=$(( CHILD_MS - m0 ))
+  W_UP_TICKS=$(( u1 - u0 ))
 }
 wrk_summary() { awk '/^Requests\/sec:/{r=$2} /^Transfer\/sec:/{x=$2} $1=="99%"{p=$2} END{printf "%s req/s, %s/s, p99 %s", r, x, p}' "$1"; }
 
-# runs.tsv: round server cell workers status wrk_file wall_ms srv_ticks clk_tck cli_ms note
-record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$OUT/runs.tsv"; }
+# runs.tsv: round server cell workers status wrk_file wall_ms srv_ticks clk_tck cli_ms note [upstream_ticks]
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12:-}" >> "$OUT/runs.tsv"; }
 
 run_cell() { # round server cell workers
   local r=$1 s=$2 c=$3 w=$4 path mode=ka
@@ -499,8 +642,9 @@ run_cell() { # round server cell workers
     record "$r" "$s" "$c" "$w" "badcontent" "-" 0 0 "$CLK_TCK" 0 "served wrong bytes for $path"; return
   fi
   wrk_run "$w" "$path" "$DURATION" "$mode" "$s-$c-r$r"
-  record "$r" "$s" "$c" "$w" ok "$W_FILE" "$W_WALL_MS" "$W_SRV_TICKS" "$CLK_TCK" "$W_CLI_MS" "-"
-  log "  $s $c: $(wrk_summary "$W_FILE"), server CPU $(( W_SRV_TICKS * 1000 / CLK_TCK )) ms in $W_WALL_MS ms"
+  local upt=""; [ "$c" = proxy ] && upt=$W_UP_TICKS
+  record "$r" "$s" "$c" "$w" ok "$W_FILE" "$W_WALL_MS" "$W_SRV_TICKS" "$CLK_TCK" "$W_CLI_MS" "-" "$upt"
+  log "  $s $c: $(wrk_summary "$W_FILE"), server CPU $(( W_SRV_TICKS * 1000 / CLK_TCK )) ms${upt:+, upstream CPU $(( upt * 1000 / CLK_TCK )) ms} in $W_WALL_MS ms"
 }
 
 # ---- idlecpu: no traffic; context switches from /proc, then syscalls from strace
@@ -629,6 +773,10 @@ for c in ka612 pipe16 ka64k ka1m close612; do has_cell "$c" && W1_CELLS="$W1_CEL
   printf 'pipe_depth\t%s\n' "$PIPE_DEPTH"
   printf 'pinned\t%s\n' "$([ "$PIN" = 1 ] && echo "server CPU $SERVER_CPU, wrk CPU $CLIENT_CPU (1-worker cells)" || echo no)"
   printf 'nofile\t%s\n' "$NOFILE"
+  if has_cell proxy; then
+    printf 'proxy_upstream\t%s\n' "nginx ($(server_version nginx)), 1 worker, $([ "$UPSTREAM_CPU" = none ] && echo unpinned || echo "pinned to CPU $UPSTREAM_CPU")"
+    printf 'proxy_keepalive\t%s\n' "$PROXY_KEEPALIVE"
+  fi
   printf 'servers\t%s\n' "$SERVERS"
   printf 'cells\t%s\n' "$CELLS"
   for s in $SERVERS; do printf 'version_%s\t%s\n' "$s" "$(server_version "$s")"; done
@@ -667,6 +815,43 @@ if [ -n "${W1_CELLS// /}" ] || has_cell w2; then
       fi
     done
   done
+fi
+
+if has_cell proxy; then
+  # riptide and nginx as reverse proxies of one nginx upstream that runs for
+  # the whole cell; rounds interleaved and rotated like the other cells
+  P_LIST=()
+  for s in "${SRV_LIST[@]}"; do
+    case " $PROXY_SERVERS " in *" $s "*) P_LIST+=("$s") ;; *) log "proxy cell: $s skipped (riptide and nginx only)" ;; esac
+  done
+  if [ "${#P_LIST[@]}" -gt 0 ]; then
+    log "== proxy cell: starting the upstream (nginx, 1 worker, $([ "$UPSTREAM_CPU" = none ] && echo unpinned || echo "CPU $UPSTREAM_CPU"))"
+    if start_upstream; then
+      log "  upstream on $HOST:$UP_PORT"
+      for r in $(seq 1 "$ROUNDS"); do
+        n=${#P_LIST[@]}
+        for j in $(seq 0 $(( n - 1 ))); do
+          s=${P_LIST[$(( (j + r - 1) % n ))]}
+          log "== round $r/$ROUNDS: $s as reverse proxy, 1 worker"
+          if ! alive "$UP_PID"; then
+            record "$r" "$s" proxy 1 failed "-" 0 0 "$CLK_TCK" 0 "the upstream exited"; continue
+          fi
+          if start_server "$s" 1 "r$r-proxy" "$UP_PORT"; then
+            wrk_run 1 /index.html "$WARMUP" ka "$s-proxy-warmup-r$r" >/dev/null
+            run_cell "$r" "$s" proxy 1
+            stop_server
+          else
+            log "  $s did not start as a proxy: $START_ERR"
+            record "$r" "$s" proxy 1 failed "-" 0 0 "$CLK_TCK" 0 "$START_ERR"
+          fi
+        done
+      done
+      stop_upstream
+    else
+      log "  $START_ERR"
+      for s in "${P_LIST[@]}"; do record 1 "$s" proxy 1 failed "-" 0 0 "$CLK_TCK" 0 "$START_ERR"; done
+    fi
+  fi
 fi
 
 if has_cell idlecpu || has_cell syscalls || has_cell idle; then
