@@ -16,7 +16,8 @@ import sys
 
 SERVER_ORDER = ["riptide", "nginx", "h2o", "lighttpd", "floor"]
 PEERS = ["nginx", "h2o", "lighttpd"]
-THROUGHPUT_CELLS = ["ka612", "pipe16", "ka64k", "ka1m", "close612", "w2"]
+THROUGHPUT_CELLS = ["ka612", "pipe16", "ka64k", "ka1m", "close612", "w2", "proxy"]
+PROXY_SERVERS = ["riptide", "nginx"]  # the proxy cell compares these two only
 CELL_TITLES = {
     "ka612": "ka612 - 612 B file, keep-alive, 1 worker (server CPU 0, wrk CPU 1)",
     "pipe16": "pipe16 - 612 B file, 16 pipelined requests per write, 1 worker",
@@ -24,6 +25,8 @@ CELL_TITLES = {
     "ka1m": "ka1m - 1 MiB file, keep-alive, 1 worker",
     "close612": "close612 - 612 B file, new connection per request (Connection: close), 1 worker",
     "w2": "w2 - 612 B file, keep-alive, 2 workers, unpinned",
+    "proxy": "proxy - reverse proxy of one nginx upstream serving the 612 B file, keep-alive both sides, "
+             "1 worker (proxy CPU 0, wrk CPU 1)",
 }
 BEGIN_MARK = "<!-- bench:results:begin -->"
 END_MARK = "<!-- bench:results:end -->"
@@ -175,8 +178,8 @@ def order(servers):
 def load_runs(out):
     """{(server, cell): {"runs": [...], "median": run or None, "status": str, "note": str}}"""
     cells = {}
-    for r in read_tsv(os.path.join(out, "runs.tsv"), 11):
-        rnd, server, cell, workers, status, wfile, wall_ms, ticks, clk, cli_ms, note = r
+    for r in read_tsv(os.path.join(out, "runs.tsv"), 12):
+        rnd, server, cell, workers, status, wfile, wall_ms, ticks, clk, cli_ms, note, up_ticks = r
         run = {"round": rnd, "workers": workers, "status": status, "note": note}
         if status == "ok":
             w = parse_wrk(wfile)
@@ -191,6 +194,8 @@ def load_runs(out):
                 run["cpu_pct"] = 100.0 * cpu / wall
                 run["cli_pct"] = 100.0 * int(cli_ms or 0) / 1000.0 / wall
                 run["per_core_s"] = run["requests"] / cpu if cpu > 0 else None
+                # proxy cell: the upstream's CPU, to show it was not the limit
+                run["up_pct"] = (100.0 * int(up_ticks) / float(clk or 100) / wall) if up_ticks else None
         entry = cells.setdefault((server, cell), {"runs": []})
         entry["runs"].append(run)
     for key, entry in cells.items():
@@ -221,8 +226,9 @@ STATUS_TEXT = {
 def cell_table(cells, cell, servers):
     base_n = cells.get(("nginx", cell), {}).get("median")
     base_f = cells.get(("floor", cell), {}).get("median")
+    proxy = cell == "proxy"
     header = ["server", "req/s", "transfer/s", "p50", "p99", "errors", "server CPU",
-              "req per server core-s", "vs nginx", "vs floor", "spread", "wrk CPU"]
+              "req per server core-s", "vs nginx", "upstream CPU" if proxy else "vs floor", "spread", "wrk CPU"]
     rows = []
     for s in servers:
         e = cells.get((s, cell))
@@ -243,6 +249,7 @@ def cell_table(cells, cell, servers):
             s, fnum(m["rps"]), fbytes(m["xfer"]) + "/s", flat(m["p50"]), flat(m["p99"]),
             fnum(m["errors"]), "%.0f%%" % m["cpu_pct"], fnum(m["per_core_s"]),
             fratio(m["rps"], base_n["rps"] if base_n else None),
+            ("-" if m.get("up_pct") is None else "%.0f%%" % m["up_pct"]) if proxy else
             fratio(m["rps"], base_f["rps"] if base_f else None) if cell not in ("ka64k", "ka1m") else "-",
             spread, "%.0f%%" % m["cli_pct"],
         ])
@@ -362,7 +369,7 @@ def targets(cells, idle_by, idlecpu_by, sys_by):
         else:
             line(None, "%s: riptide req/core-s >= 90%% of floor's (no data for riptide or floor)" % c)
     for c in THROUGHPUT_CELLS:
-        if not any(k[1] == c for k in cells):
+        if c == "proxy" or not any(k[1] == c for k in cells):
             continue
         r = rip(c)
         peers = [(p, med(p, c)) for p in PEERS if med(p, c)]
@@ -391,6 +398,14 @@ def targets(cells, idle_by, idlecpu_by, sys_by):
              % (fbytes(r["xfer"]), fbytes(l["xfer"])))
     else:
         line(None, "ka1m: riptide bytes/s >= lighttpd's (no data)")
+    if "proxy" in present:
+        r, n = rip("proxy"), med("nginx", "proxy")
+        if r and n and r.get("p99") and n.get("p99"):
+            line(r["rps"] >= n["rps"] and r["p99"] <= n["p99"],
+                 "proxy: riptide %s req/s, p99 %s vs nginx %s req/s, p99 %s (target req/s >= nginx's and p99 <= nginx's)"
+                 % (fnum(r["rps"]), flat(r["p99"]), fnum(n["rps"]), flat(n["p99"])))
+        else:
+            line(None, "proxy: riptide req/s >= nginx's and p99 <= nginx's (no data for riptide or nginx)")
     i = (idle_by or {}).get("riptide")
     if idle_by is None:
         pass
@@ -453,7 +468,13 @@ def build_report(out):
         parts.append("")
         parts.append("#### " + CELL_TITLES[c])
         parts.append("")
-        parts.append(cell_table(cells, c, servers))
+        if c == "proxy":
+            parts.append("Both proxies forward every request to the same upstream: %s, keep-alive, %s idle "
+                         "connections kept per proxy. Server CPU = the proxy's; upstream CPU = the upstream's "
+                         "(near 100%% means the upstream, not the proxy, was the limit); vs nginx = riptide/nginx."
+                         % (meta.get("proxy_upstream", "nginx"), meta.get("proxy_keepalive", "?")))
+            parts.append("")
+        parts.append(cell_table(cells, c, [s for s in servers if s in PROXY_SERVERS] if c == "proxy" else servers))
     idle_t, idle_by = idle_section(out, servers)
     if idle_t:
         parts.append("")

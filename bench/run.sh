@@ -42,9 +42,10 @@
 #
 # 1-worker cells: the server is pinned to SERVER_CPU and wrk (and the idle
 # client) to CLIENT_CPU with taskset; w2 runs unpinned. In the proxy cell the
-# proxy under test is on SERVER_CPU, wrk and the upstream on CLIENT_CPU. Server CPU seconds come
-# from /proc/PID/stat (utime+stime of every process of the server) before and
-# after each wrk run; "req/core-s" = requests / server CPU seconds.
+# proxy under test is on SERVER_CPU, wrk on CLIENT_CPU, the upstream unpinned.
+# Server CPU seconds come from /proc/PID/stat (utime+stime of every process of
+# the server) before and after each wrk run; "req/core-s" = requests / server
+# CPU seconds.
 # Everything goes to 127.0.0.1 (idle clients bind 127.0.0.2.. as sources).
 # Each server runs in its own session and process group; every process this
 # script starts is stopped by its PID or process group on exit, error or Ctrl-C.
@@ -449,7 +450,8 @@ free_port() {
   for i in $(seq 1 200); do
     p=$PORT_NEXT; PORT_NEXT=$(( PORT_NEXT + 1 ))
     [ "$PORT_NEXT" -gt 65000 ] && PORT_NEXT=$PORT_BASE
-    if ! ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+    # (not "ss | grep -q": with pipefail, ss killed by SIGPIPE on a long listing made a busy port look free)
+    if [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ]; then echo "$p"; return 0; fi
   done
   return 1
 }

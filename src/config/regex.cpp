@@ -1,5 +1,7 @@
 #include "config/regex.hpp"
 
+#include "config/error.hpp"
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -26,8 +28,8 @@ core::Result<Regex, std::string> Regex::compile(std::string_view pattern, bool c
         int n = pcre2_get_error_message(err, buf, sizeof buf);
         std::string why = n > 0 ? std::string(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n))
                                 : std::string("unknown error");
-        return core::Unexpected(std::string("invalid regular expression ") + "\"" + std::string(pattern) +
-                                "\": " + why + " at offset " + std::to_string(offset));
+        return core::Unexpected("invalid regular expression " + quote(pattern) + ": " + why + " at offset " +
+                                std::to_string(offset));
     }
     // JIT is an optimisation only; without it matching still works.
     (void)pcre2_jit_compile(impl->code, PCRE2_JIT_COMPLETE);

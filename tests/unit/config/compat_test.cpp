@@ -40,3 +40,11 @@ TEST(Compat, AccessControlIsNeverIgnored) {
         EXPECT_NE(e.find("unknown directive"), std::string::npos) << d << ": " << e;
     }
 }
+
+TEST(Errors, RegexErrorStaysOnOneLine) {
+    // Found by config_fuzz: a bad regex with a raw newline in it broke the one-line rule.
+    std::string e = load_error("http { server { listen 80; server_name \"~^a\nb(\"; } }");
+    ASSERT_FALSE(e.empty());
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    EXPECT_NE(e.find("\\n"), std::string::npos) << e;
+}
