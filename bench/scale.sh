@@ -407,6 +407,7 @@ sleep 1
 RSS0=$(rss_kb $(server_pids))
 FDS0=$(fds_row)
 SOCK0=$(sockstat)
+SLAB0=$(awk '/^Slab:/{print $2}' /proc/meminfo)
 EST0=$(established)
 log "baseline: riptide RSS ${RSS0} kB over $(server_pids | wc -w) processes; worker fds: $FDS0"
 
@@ -482,6 +483,7 @@ EST1=$(established)
 RSS1=$(rss_kb $(server_pids))
 FDS1=$(fds_row)
 SOCK1=$(sockstat)
+SLAB1=$(awk '/^Slab:/{print $2}' /proc/meminfo)
 CLIENT_RSS=$(rss_kb "${CPIDS[@]}")
 log "check 1: $ALIVE1 open, $CLOSED1 closed, $DATA1 with unasked data; ss: $EST1 established to :$PORT"
 log "riptide RSS ${RSS0} -> ${RSS1} kB; worker fds: $FDS1"
@@ -589,6 +591,8 @@ sockmem() { echo "$1" | sed -n 's/.*TCP: inuse \([0-9]*\) orphan [0-9]* tw [0-9]
   echo "| clients closed | $(mb "$RSS3") ($RSS3 kB) | | $FDS3 | |"
   echo
   echo "The $NCLIENTS client processes held $(mb "$CLIENT_RSS") RSS in all. Kernel TCP memory is in pages of $(getconf PAGESIZE) B."
+  echo
+  echo "Kernel slab memory (system-wide, both ends of every connection: sockets, files, epoll items) went from $(mb "$SLAB0") to $(mb "$SLAB1") when the connections opened: $(( (SLAB1 - SLAB0) * 1024 / (OPENED > 0 ? OPENED : 1) )) B per connection pair (other processes on the machine add noise)."
   echo
   echo "## Connections"
   echo

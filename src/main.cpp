@@ -256,7 +256,10 @@ int main(int argc, char** argv) {
     long want = rt->rlimit_nofile ? rt->rlimit_nofile : (1L << 20);
     long nofile = os::raise_nofile_limit(want);
     auto& s = *rt->settings;
-    if (nofile > 0 && static_cast<long>(s.worker_connections) + 64 > nofile) {
+    if (quick && nofile > 128) {
+        // Quick start: as many connections per worker as the open-file limit allows.
+        s.worker_connections = static_cast<uint32_t>(nofile - 64);
+    } else if (nofile > 0 && static_cast<long>(s.worker_connections) + 64 > nofile) {
         core::logf(core::LogLevel::warn, "%u worker_connections exceed the open file limit (%ld); using %ld",
                    s.worker_connections, nofile, nofile > 128 ? nofile - 64 : 64);
         s.worker_connections = static_cast<uint32_t>(nofile > 128 ? nofile - 64 : 64);

@@ -1,5 +1,7 @@
 #include "http/path.hpp"
 
+#include <cstring>
+
 #include "core/strings.hpp"
 
 namespace riptide::http {
@@ -8,9 +10,9 @@ PathError normalize_path(std::string_view raw, std::string& out) {
     out.clear();
     if (raw.empty() || raw.front() != '/') return PathError::not_absolute;
     // Decode first: "%2e%2e" and "%2f" are then seen as the dots and slashes they are,
-    // so no encoding can smuggle a ".." past the segment walk below.
-    std::string decoded;
-    decoded.reserve(raw.size());
+    // so no encoding can smuggle a ".." past the segment walk below. Both steps work in
+    // `out` (reused by the caller): no allocation per request once it has grown.
+    out.reserve(raw.size() + 1);
     for (size_t i = 0; i < raw.size(); ++i) {
         char c = raw[i];
         if (c == '%') {
@@ -21,28 +23,33 @@ PathError normalize_path(std::string_view raw, std::string& out) {
             i += 2;
         }
         if (c == '\0') return PathError::nul;
-        decoded.push_back(c);
+        out.push_back(c);
     }
-    // Walk segments: "" and "." are dropped, ".." pops one, above the root is refused.
-    out.reserve(decoded.size());
-    size_t i = 0;
-    const size_t n = decoded.size();
+    // Walk segments in place: the write position never passes the read position.
+    // "" and "." are dropped, ".." pops one, above the root is refused.
+    const size_t n = out.size();
+    size_t r = 0, w = 0;
     bool trailing_slash = false;
-    while (i < n) {
-        while (i < n && decoded[i] == '/') ++i;
-        size_t start = i;
-        while (i < n && decoded[i] != '/') ++i;
-        std::string_view seg(decoded.data() + start, i - start);
-        trailing_slash = i < n || seg.empty() || seg == "." || seg == "..";
-        if (seg.empty() || seg == ".") continue;
-        if (seg == "..") {
-            if (out.empty()) return PathError::above_root;
-            out.resize(out.rfind('/'));
+    while (r < n) {
+        while (r < n && out[r] == '/') ++r;
+        size_t start = r;
+        while (r < n && out[r] != '/') ++r;
+        size_t len = r - start;
+        bool dot = len == 1 && out[start] == '.';
+        bool dotdot = len == 2 && out[start] == '.' && out[start + 1] == '.';
+        trailing_slash = r < n || len == 0 || dot || dotdot;
+        if (len == 0 || dot) continue;
+        if (dotdot) {
+            if (w == 0) return PathError::above_root;
+            while (w > 0 && out[w - 1] != '/') --w;
+            --w;  // the slash before the popped segment
             continue;
         }
-        out.push_back('/');
-        out.append(seg);
+        out[w++] = '/';
+        std::memmove(&out[w], &out[start], len);
+        w += len;
     }
+    out.resize(w);
     if (out.empty() || trailing_slash) out.push_back('/');
     return PathError::none;
 }
