@@ -647,20 +647,8 @@ bool ProxyRequest::send_head_to_client() {
         if (to_client_chunked_) o += "Transfer-Encoding: chunked\r\n";
         o += keep_alive_ ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
     }
-    if (ex_.cfg) {
-        // add_header applies to proxied responses as to any other.
-        for (const config::HeaderConfig& h : ex_.cfg->add_headers) {
-            bool ok = h.always || resp_.status < 300 || resp_.status == 301 || resp_.status == 302 ||
-                      resp_.status == 303 || resp_.status == 304 || resp_.status == 307 || resp_.status == 308;
-            if (!ok) continue;
-            std::string v = expand_variables(ex_, h.value);
-            if (v.empty()) continue;
-            o += h.name;
-            o += ": ";
-            o += v;
-            o += "\r\n";
-        }
-    }
+    // add_header and expires apply to proxied responses as to any other.
+    StaticHandler::append_configured_headers(ex_, o, resp_.status);
     o += "\r\n";
     out.commit_own(from);
     response_started_ = true;

@@ -61,7 +61,7 @@ bool headers_apply(int status) {
     }
 }
 
-void append_expires(Exchange& ex, std::string& o, const config::ExpiresConfig& e) {
+void append_expires(const Exchange& ex, std::string& o, const config::ExpiresConfig& e) {
     using Mode = config::ExpiresConfig::Mode;
     if (e.mode == Mode::Off) return;
     if (e.mode == Mode::Epoch) {
@@ -86,6 +86,16 @@ void append_expires(Exchange& ex, std::string& o, const config::ExpiresConfig& e
         core::append_decimal(o, static_cast<uint64_t>(secs));
         o += "\r\n";
     }
+}
+
+// "bytes first-last/size"
+void append_range(std::string& o, const ByteRange& br, uint64_t size) {
+    o += "bytes ";
+    core::append_decimal(o, br.first);
+    o += '-';
+    core::append_decimal(o, br.last);
+    o += '/';
+    core::append_decimal(o, size);
 }
 
 }  // namespace
@@ -114,17 +124,7 @@ void StaticHandler::append_head_start(Exchange& ex, std::string& o, int status) 
     o += s.date().header();
 }
 
-void StaticHandler::append_head_end(Exchange& ex, std::string& o, int status) {
-    if (ex.keep_alive) {
-        o += "Connection: keep-alive\r\n";
-        if (ex.cfg && ex.cfg->keepalive_header_timeout_ms) {
-            o += "Keep-Alive: timeout=";
-            core::append_decimal(o, static_cast<uint64_t>(*ex.cfg->keepalive_header_timeout_ms / 1000));
-            o += "\r\n";
-        }
-    } else {
-        o += "Connection: close\r\n";
-    }
+void StaticHandler::append_configured_headers(const Exchange& ex, std::string& o, int status) {
     if (!ex.cfg) return;
     bool apply = headers_apply(status);
     if (apply) append_expires(ex, o, ex.cfg->expires);
@@ -137,6 +137,20 @@ void StaticHandler::append_head_end(Exchange& ex, std::string& o, int status) {
         o += v;
         o += "\r\n";
     }
+}
+
+void StaticHandler::append_head_end(Exchange& ex, std::string& o, int status) {
+    if (ex.keep_alive) {
+        o += "Connection: keep-alive\r\n";
+        if (ex.cfg && ex.cfg->keepalive_header_timeout_ms) {
+            o += "Keep-Alive: timeout=";
+            core::append_decimal(o, static_cast<uint64_t>(*ex.cfg->keepalive_header_timeout_ms / 1000));
+            o += "\r\n";
+        }
+    } else {
+        o += "Connection: close\r\n";
+    }
+    append_configured_headers(ex, o, status);
 }
 
 void StaticHandler::append_content_type(const Exchange& ex, std::string& o, std::string_view type) {
@@ -425,12 +439,8 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
         const ByteRange& br = st.ranges[0];
         uint64_t len = br.size();
         entity_head(206, content_type, &len);
-        o += "Content-Range: bytes ";
-        core::append_decimal(o, br.first);
-        o += '-';
-        core::append_decimal(o, br.last);
-        o += '/';
-        core::append_decimal(o, info.size);
+        o += "Content-Range: ";
+        append_range(o, br, info.size);
         o += "\r\n\r\n";
         out.commit_own(from);
         if (body) add_body(br.first, br.size());
@@ -447,12 +457,8 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
         std::vector<std::string> part_heads;
         uint64_t total = 0;
         for (const ByteRange& br : st.ranges) {
-            std::string h = "\r\n--" + boundary + "\r\nContent-Type: " + std::string(content_type) + "\r\nContent-Range: bytes ";
-            core::append_decimal(h, br.first);
-            h += '-';
-            core::append_decimal(h, br.last);
-            h += '/';
-            core::append_decimal(h, info.size);
+            std::string h = "\r\n--" + boundary + "\r\nContent-Type: " + std::string(content_type) + "\r\nContent-Range: ";
+            append_range(h, br, info.size);
             h += "\r\n\r\n";
             total += h.size() + br.size();
             part_heads.push_back(std::move(h));
