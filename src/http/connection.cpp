@@ -224,7 +224,9 @@ void Connection::handle_request(Request& r) {
     }
     if (r.expect_continue && s.in_body && ex.keep_alive && in_.size() == s.parser.head_size())
         s.out.append(kContinue);
+    ex.uri.swap(s.path);  // reuse the grown buffer: no allocation per request for the path
     Router::handle(ex);
+    if (!ex.async) s.path.swap(ex.uri);
     if (!ex.keep_alive && s.in_body && !ex.async) s.in_body = false;  // closing: the rest is not read
     if (ex.cfg) cfg_ = ex.cfg;
     if (ex.async) return;  // the handler logs and decides keep-alive when it is done

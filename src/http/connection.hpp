@@ -46,7 +46,9 @@ struct ActiveState {
     RequestParser parser;
     net::OutputChain out;
     ChunkedDecoder chunked;
-    std::string path;              // scratch: normalized path
+    std::string path;              // scratch: normalized path (swapped into the exchange)
+    std::string rel;               // scratch: path beneath the root
+    std::string candidate;         // scratch: index file candidates
     std::vector<ByteRange> ranges; // scratch
     uint64_t body_left = 0;
     bool in_body = false;

@@ -30,8 +30,10 @@ std::string_view extension_of(std::string_view path) {
 
 OpenResult FileCache::open(int root_fd, std::string_view root_key, std::string_view rel, const config::Settings& cfg,
                            uint64_t now_ms) {
-    key_.assign(root_key);
-    key_.push_back('\0');
+    // Keyed by the root's descriptor, not its configured text: two locations naming
+    // different directories can never share an entry, whatever their root/alias say.
+    (void)root_key;
+    key_.assign(reinterpret_cast<const char*>(&root_fd), sizeof root_fd);
     key_.append(rel);
     auto it = map_.find(std::string_view(key_));
     if (it != map_.end()) {
@@ -64,8 +66,8 @@ void FileCache::watch(int root_fd, std::string_view root_key, std::string_view r
     if (inotify_ < 0) return;
     size_t slash = rel.rfind('/');
     std::string dir(slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash));
-    std::string dkey(root_key);
-    dkey.push_back('\0');
+    (void)root_key;
+    std::string dkey(reinterpret_cast<const char*>(&root_fd), sizeof root_fd);
     dkey += dir;
     auto it = dir_watch_.find(dkey);
     if (it == dir_watch_.end()) {

@@ -226,7 +226,7 @@ bool StaticHandler::map_uri(const Exchange& ex, std::string_view uri, int& dir_f
 
 bool StaticHandler::exists(Exchange& ex, std::string_view uri, bool dir) {
     int dir_fd;
-    std::string rel;
+    std::string& rel = ex.c.state().rel;
     if (!map_uri(ex, uri, dir_fd, rel)) return false;
     if (dir) {
         int fd = os::open_beneath(dir_fd, rel.c_str(), true);
@@ -243,7 +243,7 @@ bool StaticHandler::exists(Exchange& ex, std::string_view uri, bool dir) {
 int StaticHandler::serve(Exchange& ex) {
     if (ex.r.method != Method::get && ex.r.method != Method::head && !ex.in_error_page) return 405;
     int dir_fd;
-    std::string rel;
+    std::string& rel = ex.c.state().rel;
     if (!map_uri(ex, ex.uri, dir_fd, rel)) {
         core::logf(core::LogLevel::error, "root \"%s\" is not an open directory", ex.cfg->root.c_str());
         return 404;
@@ -277,8 +277,10 @@ int StaticHandler::serve(Exchange& ex) {
 int StaticHandler::serve_directory(Exchange& ex, int dir_fd, const std::string& rel) {
     Server& s = ex.c.server();
     std::string_view root_key = ex.cfg->alias ? std::string_view(*ex.cfg->alias) : std::string_view(ex.cfg->root);
+    std::string& candidate = ex.c.state().candidate;
     for (const std::string& index : ex.cfg->index) {
-        std::string candidate = rel + index;
+        candidate.assign(rel);
+        candidate += index;
         OpenResult res = s.files().open(dir_fd, root_key, candidate, *ex.cfg, s.loop().now_ms());
         if (res.file) {
             serve_file(ex, *static_cast<CachedFile*>(res.file.get()));
