@@ -200,6 +200,7 @@ void inherit(Settings& s, const Settings& p) {
     if (unset({"proxy_buffering"})) s.proxy_buffering = p.proxy_buffering;
     if (unset({"proxy_http_version"})) s.proxy_http_version = p.proxy_http_version;
     if (unset({"charset"})) s.charset = p.charset;
+    if (unset({"allow", "deny"})) s.access = p.access;
 }
 
 void inherit_locations(std::vector<LocationConfig>& locations, const Settings& parent) {

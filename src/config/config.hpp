@@ -123,6 +123,16 @@ struct ProxyPassConfig {
     Position pos;
 };
 
+// allow / deny: the first rule whose address matches the client decides.
+struct AccessRule {
+    bool allow = false;
+    bool all = false;
+    int family = 0;             // AF_INET or AF_INET6 (when !all)
+    unsigned char addr[16] = {};
+    unsigned prefix = 0;        // bits that must match
+    Position pos;
+};
+
 // Directives that nginx lets http, server and location set and that inner levels
 // inherit unless they set them themselves. Arrays (add_header, error_page,
 // access_log, proxy_set_header) follow nginx: an inner level that defines any
@@ -168,6 +178,7 @@ struct Settings {
     bool proxy_buffering = true;
     std::string proxy_http_version = "1.0";
     std::string charset;  // "" = off; else appended to text types' Content-Type (nginx's charset)
+    std::vector<AccessRule> access;  // allow/deny, in order (inherited as a list)
 
     // Directive names given at this level; everything else was inherited.
     std::set<std::string, std::less<>> set_here;
@@ -201,6 +212,7 @@ struct LocationConfig {
     std::optional<TryFilesConfig> try_files;
     std::optional<ReturnConfig> return_;
     std::optional<ProxyPassConfig> proxy_pass;
+    bool internal = false;  // reachable only by internal redirects (error_page, try_files, index)
     Position pos;
 
     bool is_regex() const {

@@ -4,6 +4,8 @@
 
 #include "config/builder.hpp"
 
+#include <arpa/inet.h>
+
 namespace riptide::config::detail {
 
 namespace {
@@ -97,6 +99,44 @@ void etag(Builder&, const Directive& d, Scope& s) { st(s).etag = flag_arg(d); }
 void charset(Builder&, const Directive& d, Scope& s) {
     const std::string& v = nonempty_arg(d, d.args[0]);
     st(s).charset = v == "off" ? std::string() : v;
+}
+
+void access_rule(Builder&, const Directive& d, Scope& s) {
+    Settings& set = st(s);
+    AccessRule r;
+    r.allow = d.name == "allow";
+    r.pos = d.pos;
+    const std::string& v = nonempty_arg(d, d.args[0]);
+    if (v == "all") {
+        r.all = true;
+    } else {
+        std::string addr = v;
+        int max_bits = 0;
+        size_t slash = v.find('/');
+        if (slash != std::string::npos) addr = v.substr(0, slash);
+        if (inet_pton(AF_INET, addr.c_str(), r.addr) == 1) {
+            r.family = AF_INET;
+            max_bits = 32;
+        } else if (inet_pton(AF_INET6, addr.c_str(), r.addr) == 1) {
+            r.family = AF_INET6;
+            max_bits = 128;
+        } else {
+            fail(d.args[0].pos, "invalid address " + quote(v) + " in \"" + d.name +
+                                    "\" directive: expected an IPv4 or IPv6 address, a CIDR block or \"all\"");
+        }
+        r.prefix = static_cast<unsigned>(max_bits);
+        if (slash != std::string::npos) {
+            std::string bits = v.substr(slash + 1);
+            bool ok = !bits.empty() && bits.size() <= 3 && bits.find_first_not_of("0123456789") == std::string::npos;
+            int n = ok ? std::stoi(bits) : -1;
+            if (n < 0 || n > max_bits)
+                fail(d.args[0].pos, "invalid prefix length " + quote(bits) + " in \"" + d.name + "\" directive");
+            r.prefix = static_cast<unsigned>(n);
+        }
+    }
+    // The first allow/deny at a level replaces the inherited list (nginx's array rule).
+    if (!set.is_set("allow") && !set.is_set("deny")) set.access.clear();
+    set.access.push_back(r);
 }
 
 void access_log(Builder&, const Directive& d, Scope& s) {
@@ -307,6 +347,8 @@ constexpr DirectiveSpec kSpecs[] = {
     {"types", kHSL, 0, 0, true, false, types},
     {"sendfile", kHSL, 1, 1, false, false, sendfile},
     {"charset", kHSL, 1, 1, false, false, charset},
+    {"allow", kHSL, 1, 1, false, true, access_rule},
+    {"deny", kHSL, 1, 1, false, true, access_rule},
     {"tcp_nopush", kHSL, 1, 1, false, false, tcp_nopush},
     {"tcp_nodelay", kHSL, 1, 1, false, false, tcp_nodelay},
     {"access_log", kHSL, 1, 4, false, true, access_log},

@@ -268,6 +268,11 @@ void try_files(Builder&, const Directive& d, Scope& s) {
     try_files_slot(s) = std::move(t);
 }
 
+void internal(Builder&, const Directive& d, Scope& s) {
+    if (!s.location) fail(d.pos, "\"internal\" directive is allowed only in a location");
+    s.location->internal = true;
+}
+
 void return_(Builder&, const Directive& d, Scope& s) {
     ReturnConfig r;
     r.pos = d.pos;
@@ -353,6 +358,7 @@ constexpr DirectiveSpec kSpecs[] = {
     {"location", kServer | kLocation, 1, 2, true, true, location},
     {"try_files", kServer | kLocation, 2, kAnyArgs, false, false, try_files},
     {"return", kServer | kLocation, 1, 2, false, false, return_},
+    {"internal", kLocation, 0, 0, false, false, internal},
     {"proxy_pass", kLocation, 1, 1, false, false, proxy_pass},
 };
 

@@ -74,6 +74,8 @@ public:
     uint32_t requests() const { return requests_; }
     std::string peer_address() const;
     uint16_t peer_port() const { return peer_port_; }
+    int peer_family() const { return peer_family_; }
+    const unsigned char* peer_bytes() const { return peer_addr_; }
 
     // For AsyncHandler: take over answering the current request.
     void start_async(AsyncHandler* h);

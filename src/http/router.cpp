@@ -1,5 +1,9 @@
 #include "http/router.hpp"
 
+#include <sys/socket.h>
+
+#include <cstring>
+
 #include "config/location_match.hpp"
 #include "config/server_match.hpp"
 #include "core/log.hpp"
@@ -14,6 +18,32 @@
 namespace riptide::http {
 
 namespace {
+
+// allow/deny: the first rule that matches the client decides; no match allows.
+bool access_allowed(const Exchange& ex) {
+    int family = ex.c.peer_family();
+    const unsigned char* a = ex.c.peer_bytes();
+    static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (family == AF_INET6 && std::memcmp(a, kMapped, 12) == 0) {  // ::ffff:a.b.c.d is an IPv4 client
+        family = AF_INET;
+        a += 12;
+    }
+    for (const config::AccessRule& rule : ex.cfg->access) {
+        bool match = rule.all;
+        if (!match && rule.family == family) {
+            unsigned bits = rule.prefix, i = 0;
+            match = true;
+            for (; bits >= 8; bits -= 8, ++i) match &= a[i] == rule.addr[i];
+            if (match && bits) {
+                unsigned char mask = static_cast<unsigned char>(0xff << (8 - bits));
+                match = (a[i] & mask) == (rule.addr[i] & mask);
+            }
+        }
+        if (match) return rule.allow;
+    }
+    return true;
+}
+
 constexpr int kMaxRedirects = 10;  // internal redirects per request, as nginx's uri changes
 
 bool is_redirect(int code) { return code == 301 || code == 302 || code == 303 || code == 307 || code == 308; }
@@ -52,6 +82,17 @@ void Router::handle(Exchange& ex) {
 void Router::run(Exchange& ex) {
     ex.location = config::match_location(*ex.server, ex.uri);
     ex.cfg = ex.location ? &ex.location->settings : &ex.server->settings;
+    if (ex.location && ex.location->internal && ex.redirects == 0 && !ex.in_error_page) {
+        finish_error(ex, 404);  // "internal": not for requests from outside
+        return;
+    }
+    if (!ex.cfg->access.empty() && !access_allowed(ex)) {
+        core::logf(core::LogLevel::error, "access forbidden by rule, client: %s, request: \"%.*s %s\"",
+                   ex.c.peer_address().c_str(), static_cast<int>(ex.r.method_name.size()), ex.r.method_name.data(),
+                   ex.uri.c_str());
+        finish_error(ex, 403);
+        return;
+    }
     uint64_t max_body = static_cast<uint64_t>(ex.cfg->client_max_body_size);
     if (ex.redirects == 0 && max_body && !ex.r.chunked && ex.r.content_length > max_body) {
         // Too large to read: answer and close (lingering drains what is in flight).
@@ -96,6 +137,10 @@ void Router::internal_redirect(Exchange& ex, std::string_view target) {
         }
         ex.location = named;
         ex.cfg = &named->settings;
+        if (!ex.cfg->access.empty() && !access_allowed(ex)) {
+            finish_error(ex, 403);
+            return;
+        }
         if (named->return_) {
             do_return(ex, *named->return_);
             return;

@@ -33,9 +33,25 @@ TEST(Compat, CharsetIsInherited) {
     EXPECT_EQ(s.locations[1].settings.charset, "utf-8");
 }
 
+TEST(Compat, AccessRules) {
+    Config c = load_ok("http { deny 10.0.0.0/8; server { listen 80; location /a/ { allow 127.0.0.1; allow ::1; deny all; }"
+                       " location /b/ { } } }");
+    const ServerConfig& s = c.http->servers[0];
+    ASSERT_EQ(s.locations[0].settings.access.size(), 3u);  // its own list replaces the inherited one
+    EXPECT_TRUE(s.locations[0].settings.access[0].allow);
+    EXPECT_EQ(s.locations[0].settings.access[0].prefix, 32u);
+    EXPECT_EQ(s.locations[0].settings.access[1].prefix, 128u);
+    EXPECT_TRUE(s.locations[0].settings.access[2].all);
+    ASSERT_EQ(s.locations[1].settings.access.size(), 1u);  // inherited
+    EXPECT_EQ(s.locations[1].settings.access[0].prefix, 8u);
+    EXPECT_NE(load_error("http { server { listen 80; deny 10.0.0.0/33; } }").find("t.conf:1:33: invalid prefix length"),
+              std::string::npos);
+    EXPECT_NE(load_error("http { server { listen 80; allow nobody; } }").find("invalid address"), std::string::npos);
+}
+
 TEST(Compat, AccessControlIsNeverIgnored) {
     // Ignoring these would serve what nginx refuses: they must stay errors.
-    for (const char* d : {"allow 127.0.0.1;", "deny all;", "auth_basic \"x\";", "limit_rate 10k;", "rewrite ^ /x;"}) {
+    for (const char* d : {"auth_basic \"x\";", "limit_rate 10k;", "rewrite ^ /x;", "satisfy any;"}) {
         std::string e = load_error(std::string("http { server { listen 80; location / { ") + d + " } } }");
         EXPECT_NE(e.find("unknown directive"), std::string::npos) << d << ": " << e;
     }
