@@ -50,4 +50,22 @@ bool Regex::matches(std::string_view subject) const {
     return rc >= 0;
 }
 
+bool Regex::match(std::string_view subject, std::vector<std::string>& captures) const {
+    captures.clear();
+    if (!impl_) return false;
+    pcre2_match_data* md = pcre2_match_data_create_from_pattern(impl_->code, nullptr);
+    if (md == nullptr) return false;
+    int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
+                         md, nullptr);
+    if (rc > 0) {
+        PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+        for (int i = 1; i < rc; ++i) {
+            if (ov[2 * i] == PCRE2_UNSET) captures.emplace_back();
+            else captures.emplace_back(subject.substr(ov[2 * i], ov[2 * i + 1] - ov[2 * i]));
+        }
+    }
+    pcre2_match_data_free(md);
+    return rc >= 0;
+}
+
 }  // namespace riptide::config

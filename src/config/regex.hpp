@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -19,6 +20,9 @@ public:
     // True when the pattern matches somewhere in `subject` (like nginx, unanchored
     // unless the pattern anchors itself). An empty Regex matches nothing.
     bool matches(std::string_view subject) const;
+    // Like matches, and fills `captures` with the text of groups 1..n (empty for a group
+    // that did not take part), for $1..$9.
+    bool match(std::string_view subject, std::vector<std::string>& captures) const;
 
     const std::string& pattern() const { return pattern_; }
     bool caseless() const { return caseless_; }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 #include "http/request.hpp"
@@ -30,6 +31,7 @@ struct Exchange {
     int redirects = 0;        // internal redirects so far (bounded)
     int override_status = 0;  // error_page ... =code / the original error for a served page
     bool in_error_page = false;
+    std::vector<std::string> captures;  // $1..$9 of the regex location that matched
 
     // Outcome, for the log.
     int status = 0;

@@ -82,6 +82,8 @@ void Router::handle(Exchange& ex) {
 void Router::run(Exchange& ex) {
     ex.location = config::match_location(*ex.server, ex.uri);
     ex.cfg = ex.location ? &ex.location->settings : &ex.server->settings;
+    ex.captures.clear();
+    if (ex.location && ex.location->is_regex()) ex.location->regex.match(ex.uri, ex.captures);
     if (ex.location && ex.location->internal && ex.redirects == 0 && !ex.in_error_page) {
         finish_error(ex, 404);  // "internal": not for requests from outside
         return;

@@ -203,7 +203,21 @@ void StaticHandler::respond_bare_error(Connection& c, int status) {
 bool StaticHandler::map_uri(const Exchange& ex, std::string_view uri, int& dir_fd, std::string& rel) {
     const config::Settings& cfg = *ex.cfg;
     const Settings& s = ex.c.server().settings();
-    if (cfg.alias && ex.location) {
+    if (cfg.alias && ex.location && cfg.alias->find('$') != std::string::npos) {
+        // alias with variables ("location ~ ^/i/(.*)$ { alias /data/img/$1; }"): the file is
+        // the expanded alias. Its fixed leading folder was opened at start; what the
+        // variables produce is normalized, so no capture can climb out of that folder.
+        const std::string& a = *cfg.alias;
+        size_t cut = a.rfind('/', a.find('$'));
+        dir_fd = s.roots.find(std::string_view(a).substr(0, cut + 1));
+        std::string expanded = "/" + expand_variables(ex, std::string_view(a).substr(cut + 1));
+        if (normalize_path(expanded, rel) != PathError::none) {
+            rel.clear();
+            return false;
+        }
+        rel.erase(0, 1);
+        (void)uri;
+    } else if (cfg.alias && ex.location) {
         // alias replaces the location's prefix: "location /i/ { alias /data/img/; }" maps
         // /i/a.png to /data/img/a.png.
         dir_fd = s.roots.find(*cfg.alias);

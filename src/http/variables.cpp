@@ -35,6 +35,7 @@ const char* const kKnown[] = {"remote_addr", "remote_port", "remote_user", "time
 }  // namespace
 
 bool known_variable(std::string_view name) {
+    if (name.size() == 1 && name[0] >= '1' && name[0] <= '9') return true;
     if (name.substr(0, 5) == "http_" || name.substr(0, 4) == "arg_" || name.substr(0, 7) == "cookie_" ||
         name.substr(0, 13) == "sent_http_")
         return true;
@@ -47,6 +48,11 @@ bool append_variable(const Exchange& ex, std::string_view name, std::string& out
     const Request& r = ex.r;
     Server& s = ex.c.server();
     std::string scratch;
+    if (name.size() == 1 && name[0] >= '1' && name[0] <= '9') {
+        size_t i = static_cast<size_t>(name[0] - '1');
+        if (i < ex.captures.size()) out += ex.captures[i];
+        return true;
+    }
     switch (name.empty() ? '\0' : name[0]) {
         case 'a':
             if (name == "args") { out += ex.args; return true; }

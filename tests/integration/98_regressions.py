@@ -17,6 +17,9 @@ http {
         # by the inherited root text instead of the directory actually opened).
         location /img/ { alias @TMP@/images/; try_files $uri =404; }
         location /alias2/ { alias @TMP@/images/; }
+        # Regex captures: $1 in return and in alias (the capture cannot climb out).
+        location ~ ^/user/(\d+)/(\w+)$ { return 200 "user $1 tab $2"; }
+        location ~ ^/pics/(.+)$ { alias @TMP@/images/$1; }
     }
 }
 """
@@ -42,6 +45,17 @@ class Regressions(unittest.TestCase):
         self.assertEqual((r.status, r.body), (200, b"from the alias\n"))
         r = self.srv.get("/a.png")
         self.assertEqual((r.status, r.body), (200, b"from the root\n"))
+
+
+    def test_regex_captures(self):
+        r = self.srv.get("/user/42/profile")
+        self.assertEqual((r.status, r.body), (200, b"user 42 tab profile"))
+        r = self.srv.get("/pics/a.png")
+        self.assertEqual((r.status, r.body), (200, b"from the alias\n"))
+        r = self.srv.get("/pics/%2e%2e/html/a.png")  # decoded to /pics/../html/a.png: no such location
+        self.assertNotEqual(r.body, b"from the root\n")
+        r = self.srv.get("/pics/..%2f..%2fetc/passwd")
+        self.assertIn(r.status, (400, 404))
 
 
 if __name__ == "__main__":
