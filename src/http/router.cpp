@@ -66,6 +66,10 @@ void Router::handle(Exchange& ex) {
     ex.args.assign(ex.r.query);
     ex.has_args = ex.r.has_query;
     ex.cfg = &ex.server->settings;
+    if (ex.r.method == Method::connect) {  // authority-form: no path to route
+        finish_error(ex, 405, "Allow: GET, HEAD\r\n");
+        return;
+    }
     if (normalize_path(ex.r.path, ex.uri) != PathError::none) {
         ex.keep_alive = false;
         StaticHandler::respond_error(ex, 400);
