@@ -210,6 +210,7 @@ void Connection::handle_request(Request& r) {
     ++requests_;
     ActiveState& s = *st_;
     Exchange ex(*this, r);
+    ex.start_ms = server_.loop().now_ms();
     Router::select_server(ex);
     // Body limits and timeouts of the location the request goes to; routing is cheap
     // enough to do it here rather than twice.

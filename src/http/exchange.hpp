@@ -41,6 +41,7 @@ struct Exchange {
     std::string upstream_addr;  // for $upstream_addr and friends
     int upstream_status = 0;
     uint64_t upstream_ms = 0;
+    uint64_t start_ms = 0;      // loop time when the request was read (for $request_time)
 };
 
 }  // namespace riptide::http

@@ -167,6 +167,7 @@ ProxyRequest::ProxyRequest(Exchange& ex, UpstreamGroup* group, const config::Pro
     ex_.has_args = ex.has_args;
     ex_.head = ex.head;
     ex_.keep_alive = ex.keep_alive;
+    ex_.start_ms = ex.start_ms;
     keep_alive_ = ex.keep_alive;
     client_chunked_body_ = req_.chunked;
     body_done_ = !req_.has_body();

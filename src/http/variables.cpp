@@ -162,7 +162,15 @@ bool append_variable(const Exchange& ex, std::string_view name, std::string& out
             if (name == "request_method") { out += r.method_name; return true; }
             if (name == "request_uri") { out += r.target; return true; }
             if (name == "request_length") { core::append_decimal(out, r.header_bytes); return true; }
-            if (name == "request_time") { out += "0.000"; return true; }
+            if (name == "request_time") {
+                uint64_t ms = s.loop().now_ms() - (ex.start_ms ? ex.start_ms : s.loop().now_ms());
+                core::append_decimal(out, ms / 1000);
+                out += '.';
+                char frac[3] = {static_cast<char>('0' + ms % 1000 / 100), static_cast<char>('0' + ms % 100 / 10),
+                                static_cast<char>('0' + ms % 10)};
+                out.append(frac, 3);
+                return true;
+            }
             if (name == "realpath_root") { if (ex.cfg) out += ex.cfg->root; return true; }
             if (name == "riptide_version") { out += RIPTIDE_VERSION; return true; }
             break;
