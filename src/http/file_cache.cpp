@@ -28,11 +28,10 @@ std::string_view extension_of(std::string_view path) {
 }
 }  // namespace
 
-OpenResult FileCache::open(int root_fd, std::string_view root_key, std::string_view rel, const config::Settings& cfg,
+OpenResult FileCache::open(int root_fd, std::string_view rel, const config::Settings& cfg,
                            uint64_t now_ms) {
     // Keyed by the root's descriptor, not its configured text: two locations naming
     // different directories can never share an entry, whatever their root/alias say.
-    (void)root_key;
     key_.assign(reinterpret_cast<const char*>(&root_fd), sizeof root_fd);
     key_.append(rel);
     auto it = map_.find(std::string_view(key_));
@@ -57,16 +56,15 @@ OpenResult FileCache::open(int root_fd, std::string_view root_key, std::string_v
         if (map_.size() >= opt_.max_entries) evict(now_ms);
         r.file->ref();
         map_.emplace(key_, static_cast<CachedFile*>(r.file.get()));
-        watch(root_fd, root_key, rel, key_);
+        watch(root_fd, rel, key_);
     }
     return r;
 }
 
-void FileCache::watch(int root_fd, std::string_view root_key, std::string_view rel, const std::string& key) {
+void FileCache::watch(int root_fd, std::string_view rel, const std::string& key) {
     if (inotify_ < 0) return;
     size_t slash = rel.rfind('/');
     std::string dir(slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash));
-    (void)root_key;
     std::string dkey(reinterpret_cast<const char*>(&root_fd), sizeof root_fd);
     dkey += dir;
     auto it = dir_watch_.find(dkey);

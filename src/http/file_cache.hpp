@@ -54,7 +54,7 @@ public:
     // `rel` is the normalized path without its leading slash. Directories are reported,
     // not opened. Only regular files are cached.
     // The type comes from `types` of the settings that first opened the file.
-    OpenResult open(int root_fd, std::string_view root_key, std::string_view rel, const config::Settings& cfg,
+    OpenResult open(int root_fd, std::string_view rel, const config::Settings& cfg,
                     uint64_t now_ms);
     void clear();
     size_t size() const { return map_.size(); }
@@ -71,7 +71,7 @@ private:
     OpenResult open_uncached(int root_fd, std::string_view rel, const config::Settings& cfg, uint64_t now_ms);
     void evict(uint64_t now_ms);
 
-    void watch(int root_fd, std::string_view root_key, std::string_view rel, const std::string& key);
+    void watch(int root_fd, std::string_view rel, const std::string& key);
 
     Options opt_;
     int inotify_ = -1;

@@ -250,7 +250,7 @@ bool StaticHandler::exists(Exchange& ex, std::string_view uri, bool dir) {
     }
     if (rel.empty() || rel.back() == '/') return false;
     Server& s = ex.c.server();
-    OpenResult res = s.files().open(dir_fd, ex.cfg->root, rel, *ex.cfg, s.loop().now_ms());
+    OpenResult res = s.files().open(dir_fd, rel, *ex.cfg, s.loop().now_ms());
     return static_cast<bool>(res.file);
 }
 
@@ -263,10 +263,9 @@ int StaticHandler::serve(Exchange& ex) {
         return 404;
     }
     Server& s = ex.c.server();
-    std::string_view root_key = ex.cfg->alias ? std::string_view(*ex.cfg->alias) : std::string_view(ex.cfg->root);
     if (ex.uri.back() == '/') return serve_directory(ex, dir_fd, rel);
 
-    OpenResult res = s.files().open(dir_fd, root_key, rel, *ex.cfg, s.loop().now_ms());
+    OpenResult res = s.files().open(dir_fd, rel, *ex.cfg, s.loop().now_ms());
     if (res.is_dir) {
         // A directory named without its slash: redirect to it (absolute, as nginx does).
         std::string loc = "Location: " + origin(ex);
@@ -290,12 +289,11 @@ int StaticHandler::serve(Exchange& ex) {
 
 int StaticHandler::serve_directory(Exchange& ex, int dir_fd, const std::string& rel) {
     Server& s = ex.c.server();
-    std::string_view root_key = ex.cfg->alias ? std::string_view(*ex.cfg->alias) : std::string_view(ex.cfg->root);
     std::string& candidate = ex.c.state().candidate;
     for (const std::string& index : ex.cfg->index) {
         candidate.assign(rel);
         candidate += index;
-        OpenResult res = s.files().open(dir_fd, root_key, candidate, *ex.cfg, s.loop().now_ms());
+        OpenResult res = s.files().open(dir_fd, candidate, *ex.cfg, s.loop().now_ms());
         if (res.file) {
             serve_file(ex, *static_cast<CachedFile*>(res.file.get()));
             return 0;

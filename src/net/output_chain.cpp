@@ -13,7 +13,26 @@ constexpr int kMaxIov = 64;
 constexpr size_t kSendfileChunk = 2 * 1024 * 1024;
 }  // namespace
 
+void OutputChain::reclaim() {
+    // A stream (a proxied body) may never drain to empty, which is when clear() resets
+    // the storage, and its bytes merge into one own piece whose start moves as it is
+    // sent: drop what was sent once it is at least half of own_, so own_ stays bounded by
+    // about twice what is pending (the move is amortized over the bytes sent).
+    if (head_ > 0 && head_ >= pieces_.size() / 2) {
+        pieces_.erase(pieces_.begin(), pieces_.begin() + static_cast<long>(head_));
+        head_ = 0;
+    }
+    uint64_t first = own_.size();
+    for (size_t i = head_; i < pieces_.size(); ++i)
+        if (pieces_[i].kind == Kind::own && pieces_[i].off < first) first = pieces_[i].off;
+    if (first < 64 * 1024 || first < own_.size() / 2) return;
+    own_.erase(0, static_cast<size_t>(first));
+    for (size_t i = head_; i < pieces_.size(); ++i)
+        if (pieces_[i].kind == Kind::own) pieces_[i].off -= first;
+}
+
 void OutputChain::append(std::string_view s) {
+    reclaim();
     size_t from = own_.size();
     own_.append(s);
     commit_own(from);

@@ -19,7 +19,10 @@ public:
     // Bytes copied into the chain's own storage (headers, generated bodies).
     void append(std::string_view s);
     // A place to build bytes in place: returns the storage string; call commit_own() after.
-    std::string& own() { return own_; }
+    std::string& own() {
+        reclaim();
+        return own_;
+    }
     void commit_own(size_t from);  // marks own_[from..end) as the next piece
     // Borrowed bytes, kept alive by the file reference (a cached small file).
     void append_memory(const FileRef& ref, const char* p, size_t len);
@@ -33,6 +36,7 @@ public:
     void clear();
 
 private:
+    void reclaim();
     enum class Kind : uint8_t { own, memory, file };
     struct Piece {
         Kind kind;
