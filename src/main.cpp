@@ -81,7 +81,8 @@ std::string quick_start_config(const std::string& root, const std::vector<std::s
         c += ";\n";
     }
     c += "    }\n    server {\n";
-    for (const std::string& l : listens) c += "        listen " + quote(l) + ";\n";
+    // deferred: TCP_DEFER_ACCEPT, the connection reaches us with its request (docs/operations.md).
+    for (const std::string& l : listens) c += "        listen " + quote(l) + " deferred;\n";
     c += "        root " + quote(root) + ";\n    }\n}\n";
     return c;
 }

@@ -259,7 +259,7 @@ void check_listens(const HttpConfig& http) {
                                     it->second->pos.to_string());
                 }
             }
-            if (l.reuseport || l.backlog || l.ipv6only) {
+            if (l.reuseport || l.deferred || l.backlog || l.ipv6only) {
                 auto [it, inserted] = options.emplace(addr, &l);
                 if (!inserted) {
                     fail(l.pos, "duplicate listen options for " + addr + ": socket options were already set at " +

@@ -226,6 +226,7 @@ struct ListenConfig {
     bool ipv6 = false;
     bool default_server = false;
     bool reuseport = false;
+    bool deferred = false;        // TCP_DEFER_ACCEPT: accept once the first request bytes arrived
     std::optional<int> backlog;   // nullopt: the OS's default (nginx uses 511)
     std::optional<bool> ipv6only;  // [::] only; nullopt = on
     Position pos;

@@ -94,6 +94,8 @@ void listen(Builder&, const Directive& d, Scope& s) {
             l.default_server = true;
         } else if (a.text == "reuseport") {
             l.reuseport = true;
+        } else if (a.text == "deferred") {
+            l.deferred = true;
         } else if (auto bl = param_value(a, "backlog")) {
             auto v = count_arg(d, Arg{std::string(*bl), false, a.pos}, 1, INT32_MAX);
             l.backlog = static_cast<int>(v);
@@ -105,7 +107,7 @@ void listen(Builder&, const Directive& d, Scope& s) {
             l.ipv6only = flag_arg(tmp);
         } else {
             fail(a.pos, "invalid parameter " + quote(a.text) +
-                            " in \"listen\" directive: expected default_server, reuseport, backlog=N or "
+                            " in \"listen\" directive: expected default_server, reuseport, deferred, backlog=N or "
                             "ipv6only=on|off (ssl, http2 and others are not supported yet)");
         }
     }

@@ -18,8 +18,9 @@ std::vector<ListenGroup> group_listens(const HttpConfig& http) {
             it->servers.push_back(&server);
             if (l.default_server) it->default_server = &server;
             // Loading guarantees socket options appear in one server only.
-            if (l.reuseport || l.backlog || l.ipv6only) {
+            if (l.reuseport || l.deferred || l.backlog || l.ipv6only) {
                 it->listen.reuseport = l.reuseport;
+                it->listen.deferred = l.deferred;
                 it->listen.backlog = l.backlog;
                 it->listen.ipv6only = l.ipv6only;
             }

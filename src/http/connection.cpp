@@ -80,6 +80,11 @@ void Connection::on_event(uint32_t events) {
     drive();
 }
 
+void Connection::start_ready() {
+    flags_ |= kCanRead | kCanWrite;  // a new socket is writable; the read says if data is there
+    drive();
+}
+
 void Connection::drive() {
     if (flags_ & kLingering) {
         linger_read();

@@ -61,6 +61,11 @@ public:
     ~Connection() override;
 
     void on_event(uint32_t events) override;
+    // A connection from a deferred-accept listener: its request is (almost always) already
+    // in the socket, so read and answer it now, before the loop knows the fd. A connection
+    // that is done after that (Connection: close) never costs an epoll_ctl.
+    void start_ready();
+    bool closed() const { return (flags_ & kClosed) != 0; }
     // Graceful stop: close now if idle, else after the response in progress.
     void shutdown_gracefully();
     bool idle() const;

@@ -104,15 +104,18 @@ void Server::on_accept(int fd, const os::SocketAddress& peer, void* ctx) {
         os::close_fd(fd);
         return;
     }
-    auto* c = new Connection(*this, fd, peer, *static_cast<const ListenContext*>(ctx));
-    if (loop_.add(fd, event::Loop::kConnEvents, c) != 0) {
-        delete c;
-        return;
-    }
+    const auto& listen = *static_cast<const ListenContext*>(ctx);
+    auto* c = new Connection(*this, fd, peer, listen);
     c->next = head_;
     if (head_) head_->prev = c;
     head_ = c;
     ++count_;
+    if (listen.group->listen.deferred) {
+        c->start_ready();
+        if (c->closed()) return;  // answered and closed: the loop never saw it
+    }
+    // Registered once, for both directions; epoll_ctl reports what is already pending.
+    if (loop_.add(c->fd(), event::Loop::kConnEvents, c) != 0) c->close();
 }
 
 void Server::unlink(Connection* c) {

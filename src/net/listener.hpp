@@ -1,4 +1,4 @@
-// A listening socket on the loop: drains accept4 until EAGAIN and hands each new socket
+// A listening socket on the loop: accepts until EAGAIN (at most a batch per wakeup) and hands each new socket
 // to the acceptor. On EMFILE/ENFILE it stops listening for a moment instead of spinning.
 #pragma once
 

@@ -101,10 +101,17 @@ core::Result<UniqueFd, SysError> open_listener(const SocketAddress& addr, const 
             return core::Unexpected(last_error("setsockopt(IPV6_V6ONLY, " + name + ")"));
     }
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (opts.deferred && !set_deferred_accept(fd.get(), true))
+        return core::Unexpected(last_error("setsockopt(TCP_DEFER_ACCEPT, " + name + ")"));
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr.storage), addr.len) != 0)
         return core::Unexpected(last_error("bind(" + name + ")"));
     if (::listen(fd.get(), opts.backlog) != 0) return core::Unexpected(last_error("listen(" + name + ")"));
     return fd;
+}
+
+bool set_deferred_accept(int fd, bool on) {
+    int seconds = on ? 1 : 0;
+    return ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds) == 0;
 }
 
 int accept_connection(int listen_fd, SocketAddress* peer) {

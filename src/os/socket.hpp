@@ -35,12 +35,19 @@ struct ListenOptions {
     int backlog = 511;
     bool reuseport = false;
     int ipv6only = -1;  // -1: leave the kernel's default, 0/1: set IPV6_V6ONLY
+    bool deferred = false;  // TCP_DEFER_ACCEPT (see set_deferred_accept)
 };
 
 // socket + SO_REUSEADDR (+ SO_REUSEPORT) + bind + listen, non-blocking and close-on-exec.
 // TCP_NODELAY is set on the listener: Linux copies it to every accepted socket, which
 // saves one setsockopt per connection.
 core::Result<UniqueFd, SysError> open_listener(const SocketAddress& addr, const ListenOptions& opts);
+
+// TCP_DEFER_ACCEPT on or off for a listening socket. On, the kernel completes the handshake
+// but queues the connection for accept only when the client's first bytes arrive (or, for
+// a client that sends nothing, after about a second and a SYN-ACK retransmission): one
+// wakeup per connection instead of two, and the request is there to read at once.
+bool set_deferred_accept(int fd, bool on);
 
 // accept4(SOCK_NONBLOCK | SOCK_CLOEXEC). Returns the fd, or -errno.
 int accept_connection(int listen_fd, SocketAddress* peer);

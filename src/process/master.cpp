@@ -1,6 +1,8 @@
 #include "process/master.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -70,6 +72,7 @@ bool Master::bind_generation(Generation& g) {
         }
         os::ListenOptions lo;
         if (l.backlog) lo.backlog = *l.backlog;
+        lo.deferred = l.deferred;
         if (l.ipv6only) lo.ipv6only = *l.ipv6only ? 1 : 0;
         else if (l.ipv6) lo.ipv6only = 1;  // nginx's default for [::]
         bool per_worker = (opts_.accept_mode == AcceptMode::reuseport || l.reuseport) && g.rt.workers > 1;
@@ -91,8 +94,14 @@ bool Master::bind_generation(Generation& g) {
                     if (auto a = os::local_address(fd->get())) port = a->port();
                 }
                 it = sockets_.emplace(key, std::move(fd).value()).first;
-            } else if (port == 0) {
-                if (auto a = os::local_address(it->second.get())) port = a->port();
+            } else {
+                // A socket kept from the previous configuration takes this one's option.
+                if (!os::set_deferred_accept(it->second.get(), l.deferred))
+                    core::logf(core::LogLevel::warn, "setsockopt(TCP_DEFER_ACCEPT, %s) failed: %s", l.address().c_str(),
+                               std::strerror(errno));
+                if (port == 0) {
+                    if (auto a = os::local_address(it->second.get())) port = a->port();
+                }
             }
             group_fds.push_back(it->second.get());
         }

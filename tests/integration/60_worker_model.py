@@ -261,6 +261,61 @@ class WorkerModel(harness.ServerTestCase):
         self.assertGreaterEqual(len(writes), 1)
         self.assertEqual(sum(w.ret for w in writes), sum(len(r.raw_head) + len(r.body) for r in rs))
 
+    # ------------------------------------------------- (d) deferred accept (quick start)
+
+    def test_deferred_listener_close_request_costs_four_calls(self):
+        """The quick start listens with TCP_DEFER_ACCEPT: a connection reaches accept4 with
+        its request, which is read and answered at once; a Connection: close exchange is
+        accept4, recv, one write and close, and the fd never goes into epoll."""
+        st = self.attach("deferred.trace")
+        for _ in range(5):
+            c = self.server.conn()
+            try:
+                c.send(build_request("/small.html", {"Connection": "close"}))
+                r = c.read_response()
+                self.assertEqual((r.status, r.body), (200, SMALL))
+                self.assertFalse(c._fill(), "data after a Connection: close response")
+                self.assertFalse(c.reset, "the connection was reset, not closed")
+            finally:
+                c.close()
+        time.sleep(0.1)
+        calls = [c for c in parse_trace(st.stop()) if c.name != "<signal>" and c.ret is not None]
+        fds = [c.ret for c in calls if c.name == "accept4" and c.ret >= 0]
+        self.assertEqual(len(fds), 5, self.dump(calls))
+
+        def first_arg(c):
+            a = c.args.split(",", 1)[0].strip()
+            return int(a) if a.isdigit() else None
+
+        for fd in fds:
+            added = [c for c in calls if c.name == "epoll_ctl" and int(c.args.split(",")[2]) == fd]
+            self.assertEqual(added, [], "a deferred Connection: close exchange went into epoll")
+            # the fd is reused by the next connection: look at the calls up to its close
+            start = next(i for i, c in enumerate(calls) if c.name == "accept4" and c.ret == fd)
+            mine = []
+            for c in calls[start + 1:]:
+                if c.name != "epoll_wait" and first_arg(c) == fd:
+                    mine.append(c.name)
+                    if c.name == "close":
+                        break
+            self.assertEqual(mine[0], "recvfrom", mine)
+            self.assertEqual(mine[-1], "close", mine)
+            self.assertEqual(len(mine), 3, f"fd {fd}: {mine}\n" + self.dump(calls))
+
+    def test_deferred_listener_serves_a_client_that_sends_late(self):
+        """A client that connects and sends nothing at first is not lost: the kernel hands
+        the connection over after about a second, or as soon as bytes arrive."""
+        c = self.server.conn()
+        try:
+            time.sleep(1.5)
+            c.send(build_request("/small.html"))
+            r = c.read_response()
+            self.assertEqual((r.status, r.body), (200, SMALL))
+            c.send(build_request("/small.html"))   # and keep-alive goes on as usual
+            self.assertEqual(c.read_response().body, SMALL)
+        finally:
+            c.close()
+
     def test_large_file_uses_sendfile(self):
         st = self.attach("sendfile.trace")
         r = self.get("/big.bin")

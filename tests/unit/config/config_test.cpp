@@ -169,7 +169,7 @@ TEST(Config, AccessLogOff) {
 TEST(Config, ServerLevel) {
     Config c = load_ok(in_server(
         "listen 127.0.0.1:8080 default_server reuseport backlog=128;\n"
-        "listen 8081;\nlisten [::1]:8082;\nlisten [::]:8083 ipv6only=off;\nlisten localhost;\n"
+        "listen 8081 deferred;\nlisten [::1]:8082;\nlisten [::]:8083 ipv6only=off;\nlisten localhost;\n"
         "server_name Example.COM *.example.org .example.net www.example.* ~^api\\d+\\.example\\.com$ \"\";\n"
         "try_files $uri /index.html;\nreturn 301 https://example.com$request_uri;\n"));
     const ServerConfig& s = c.http->servers[0];
@@ -178,7 +178,9 @@ TEST(Config, ServerLevel) {
     EXPECT_TRUE(s.listens[0].default_server);
     EXPECT_TRUE(s.listens[0].reuseport);
     EXPECT_EQ(s.listens[0].backlog, 128);
+    EXPECT_FALSE(s.listens[0].deferred);
     EXPECT_EQ(s.listens[1].address(), "*:8081");
+    EXPECT_TRUE(s.listens[1].deferred);
     EXPECT_EQ(s.listens[2].address(), "[::1]:8082");
     EXPECT_TRUE(s.listens[2].ipv6);
     EXPECT_EQ(s.listens[3].ipv6only, false);

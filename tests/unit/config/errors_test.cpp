@@ -154,6 +154,9 @@ TEST(ConfigErrors, Listen) {
          "a duplicate default server for *:80: the default is already set at t.conf:2:10"},
         {"http {\nserver { listen 80 reuseport; }\nserver { listen 80 backlog=5; }\n}", "t.conf:3:10",
          "duplicate listen options for *:80"},
+        {"http {\nserver { listen 80 deferred; }\nserver { listen 80 deferred; }\n}", "t.conf:3:10",
+         "duplicate listen options for *:80"},
+        {in_server("listen 80 defered;"), "t.conf:3:11", "invalid parameter \"defered\""},
     });
 }
 

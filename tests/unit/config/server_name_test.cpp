@@ -73,10 +73,12 @@ TEST_F(ServerMatch, DefaultServerThenFirst) {
 
 TEST_F(ServerMatch, GroupsKeepSocketOptions) {
     load("server { listen 127.0.0.1:80; return 200 a; }\n"
-         "server { listen 127.0.0.1:80 reuseport backlog=64; listen [::1]:80; return 200 b; }\n");
+         "server { listen 127.0.0.1:80 reuseport deferred backlog=64; listen [::1]:80; return 200 b; }\n");
     ASSERT_EQ(groups_.size(), 2u);
     EXPECT_TRUE(groups_[0].listen.reuseport);
     EXPECT_EQ(groups_[0].listen.backlog, 64);
+    EXPECT_TRUE(groups_[0].listen.deferred);
+    EXPECT_FALSE(groups_[1].listen.deferred);
     EXPECT_EQ(groups_[0].servers.size(), 2u);
     EXPECT_EQ(groups_[1].listen.address(), "[::1]:80");
     EXPECT_EQ(name_of(groups_[1].default_server), "b");
