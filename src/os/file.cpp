@@ -46,8 +46,8 @@ std::string fd_path(int fd) {
 // Such a link is resolved once more without the flag, to an O_PATH descriptor; the path
 // the kernel reports for that very object must lie under the root's, and only then is
 // the object reopened through its descriptor (no second lookup by name, so nothing can
-// be swapped in between).
-int open_absolute_link_inside(int root_fd, const char* relative, int flags) {
+// be swapped in between). Without openat2 at all, every open goes this way.
+int open_resolved_inside(int root_fd, const char* relative, int flags) {
     int pfd = ::openat(root_fd, relative, O_PATH | O_CLOEXEC);
     if (pfd < 0) return -errno;
     UniqueFd guard(pfd);
@@ -62,18 +62,31 @@ int open_absolute_link_inside(int root_fd, const char* relative, int flags) {
     return fd >= 0 ? fd : -errno;
 }
 
+bool g_no_openat2 = false;  // set once openat2 said ENOSYS (per process; workers are single-threaded)
+
 }  // namespace
+
+void force_openat2_fallback(bool on) { g_no_openat2 = on; }
 
 int open_beneath(int root_fd, const char* relative, bool directory) {
     open_how how{};
     how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (directory ? O_DIRECTORY : 0);
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     const char* rel = *relative ? relative : ".";
+    const int flags = static_cast<int>(how.flags);
+    if (g_no_openat2) return open_resolved_inside(root_fd, rel, flags);
     for (;;) {
         long fd = ::syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
         if (fd >= 0) return static_cast<int>(fd);
         if (errno == EINTR || errno == EAGAIN) continue;
-        if (errno == EXDEV) return open_absolute_link_inside(root_fd, rel, static_cast<int>(how.flags));
+        if (errno == EXDEV) return open_resolved_inside(root_fd, rel, flags);
+        if (errno == ENOSYS) {
+            g_no_openat2 = true;
+            return open_resolved_inside(root_fd, rel, flags);
+        }
+        // A seccomp filter may answer EPERM for a system call it does not know; openat2
+        // itself never does for a read-only open, so try the other way.
+        if (errno == EPERM) return open_resolved_inside(root_fd, rel, flags);
         return -errno;
     }
 }

@@ -30,7 +30,13 @@ core::Result<UniqueFd, SysError> open_root(const std::string& path);
 // Opens `relative` (no leading slash) beneath root_fd with openat2(RESOLVE_BENEATH):
 // no "..", absolute path or symlink may leave the root. Symlinks inside are followed.
 // Returns the fd, or the errno (ENOENT, EACCES, EXDEV for an escape, ELOOP, ENOTDIR ...).
+// Where openat2 is missing (a kernel before 5.6, a seccomp filter that refuses it, as
+// older container runtimes do, or valgrind) the object is opened by name with symlinks
+// followed and served only if the path the kernel reports for it lies under the root's
+// (the same check as for absolute symlinks below); this needs /proc.
 int open_beneath(int root_fd, const char* relative, bool directory);
+// Tests: take the path used without openat2 even where the kernel has it.
+void force_openat2_fallback(bool on);
 bool stat_fd(int fd, FileInfo& out);
 // fstatat(dir_fd, relative) following symlinks; 0 or errno. Used only to see whether a
 // cached file changed: what is served is always opened with open_beneath.
