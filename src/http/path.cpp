@@ -13,17 +13,20 @@ PathError normalize_path(std::string_view raw, std::string& out) {
     // so no encoding can smuggle a ".." past the segment walk below. Both steps work in
     // `out` (reused by the caller): no allocation per request once it has grown.
     out.reserve(raw.size() + 1);
-    for (size_t i = 0; i < raw.size(); ++i) {
-        char c = raw[i];
-        if (c == '%') {
-            if (i + 2 >= raw.size()) return PathError::bad_escape;
-            int h = core::hex_value(raw[i + 1]), l = core::hex_value(raw[i + 2]);
-            if (h < 0 || l < 0) return PathError::bad_escape;
-            c = static_cast<char>(h * 16 + l);
-            i += 2;
-        }
+    for (size_t i = 0; i < raw.size();) {
+        // Plain bytes go over in one piece; only an escape is decoded byte by byte.
+        size_t j = i;
+        while (j < raw.size() && raw[j] != '%' && raw[j] != '\0') ++j;
+        out.append(raw.data() + i, j - i);
+        if (j == raw.size()) break;
+        if (raw[j] == '\0') return PathError::nul;
+        if (j + 2 >= raw.size()) return PathError::bad_escape;
+        int h = core::hex_value(raw[j + 1]), l = core::hex_value(raw[j + 2]);
+        if (h < 0 || l < 0) return PathError::bad_escape;
+        char c = static_cast<char>(h * 16 + l);
         if (c == '\0') return PathError::nul;
         out.push_back(c);
+        i = j + 3;
     }
     // Walk segments in place: the write position never passes the read position.
     // "" and "." are dropped, ".." pops one, above the root is refused.

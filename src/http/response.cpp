@@ -52,6 +52,10 @@ std::string_view status_reason(int s) {
 }
 
 void append_status_line(std::string& out, int status) {
+    if (status == 200) {
+        out += "HTTP/1.1 200 OK\r\n";
+        return;
+    }
     out += "HTTP/1.1 ";
     core::append_decimal(out, static_cast<uint64_t>(status));
     out += ' ';
