@@ -97,7 +97,7 @@ std::string Server::start(const std::vector<ListenSocket>& sockets) {
     return "";
 }
 
-void Server::on_accept(int fd, const os::SocketAddress& peer, void* ctx) {
+void Server::on_accept(int fd, const os::SocketAddress& peer, void* ctx, bool first) {
     if (stopping_ || count_ >= settings_.worker_connections) {
         // At the limit the newcomer is closed; the connections already served keep working.
         if (!stopping_) core::logf(core::LogLevel::alert, "%u worker_connections are not enough", settings_.worker_connections);
@@ -110,7 +110,12 @@ void Server::on_accept(int fd, const os::SocketAddress& peer, void* ctx) {
     if (head_) head_->prev = c;
     head_ = c;
     ++count_;
-    if (listen.group->listen.deferred) {
+    if (listen.group->listen.deferred && first) {
+        // Answered here, outside the loop's dispatch. The loop keeps file-change events
+        // before the requests of the same batch (the file cache must not serve a file
+        // changed before the request was sent); that holds for the connection whose
+        // arrival this epoll_wait reported, the oldest in the accept queue, and not for
+        // those that came after it: they are registered and read after the next wait.
         c->start_ready();
         if (c->closed()) return;  // answered and closed: the loop never saw it
     }

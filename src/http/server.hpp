@@ -34,7 +34,7 @@ public:
 
     // Opens logs and starts listening; returns an error text or "".
     std::string start(const std::vector<ListenSocket>& sockets);
-    void on_accept(int fd, const os::SocketAddress& peer, void* ctx) override;
+    void on_accept(int fd, const os::SocketAddress& peer, void* ctx, bool first) override;
 
     // Graceful stop: no new connections; idle ones close now, busy ones after their response.
     void shutdown_gracefully();

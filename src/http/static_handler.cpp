@@ -140,6 +140,11 @@ void StaticHandler::append_configured_headers(const Exchange& ex, std::string& o
 }
 
 void StaticHandler::append_head_end(Exchange& ex, std::string& o, int status) {
+    append_connection(ex, o);
+    append_configured_headers(ex, o, status);
+}
+
+void StaticHandler::append_connection(const Exchange& ex, std::string& o) {
     if (ex.keep_alive) {
         o += "Connection: keep-alive\r\n";
         if (ex.cfg && ex.cfg->keepalive_header_timeout_ms) {
@@ -150,7 +155,6 @@ void StaticHandler::append_head_end(Exchange& ex, std::string& o, int status) {
     } else {
         o += "Connection: close\r\n";
     }
-    append_configured_headers(ex, o, status);
 }
 
 void StaticHandler::append_content_type(const Exchange& ex, std::string& o, std::string_view type) {
@@ -402,12 +406,14 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
         o += "Last-Modified: ";
         o += lm;
         o += "\r\n";
-        append_head_end(ex, o, code);
+        append_connection(ex, o);
+        // nginx's order: ETag first among the listed headers, then expires and add_header.
         if (cfg.etag) {
             o += "ETag: ";
             o += f.etag;
             o += "\r\n";
         }
+        append_configured_headers(ex, o, code);
         ex.status = code;
     };
     if (status == 304) {

@@ -32,6 +32,8 @@ public:
     static void append_head_start(Exchange& ex, std::string& o, int status);
     // expires and add_header as configured for this status (nginx's status list, or `always`).
     static void append_configured_headers(const Exchange& ex, std::string& o, int status);
+    // Connection (and Keep-Alive).
+    static void append_connection(const Exchange& ex, std::string& o);
     // Connection (and Keep-Alive), then add_header/expires for this status.
     static void append_head_end(Exchange& ex, std::string& o, int status);
     // "http://host[:port]" for an absolute Location, as nginx builds it.

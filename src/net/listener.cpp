@@ -10,11 +10,6 @@ namespace riptide::net {
 
 namespace {
 constexpr uint64_t kAcceptPauseMs = 100;
-// Connections accepted per readiness event. The listener is level-triggered, so what is
-// left is reported by the next epoll_wait: a flood of new connections (each answered at
-// once when the listener is deferred) cannot starve the established ones, the timers,
-// or the deferred deletes that free closed connections.
-constexpr int kAcceptBatch = 64;
 }
 
 Listener::Listener(event::Loop& loop, int fd, bool exclusive, Acceptor& acceptor, void* ctx)
@@ -47,11 +42,11 @@ void Listener::stop() {
 void Listener::on_resume(void* self) { static_cast<Listener*>(self)->start(); }
 
 void Listener::on_event(uint32_t) {
-    for (int n = 0; n < kAcceptBatch; ++n) {
+    for (bool first = true;; first = false) {
         os::SocketAddress peer;
         int fd = os::accept_connection(fd_, &peer);
         if (fd >= 0) {
-            acceptor_.on_accept(fd, peer, ctx_);
+            acceptor_.on_accept(fd, peer, ctx_, first);
             continue;
         }
         int err = -fd;

@@ -1,4 +1,4 @@
-// A listening socket on the loop: accepts until EAGAIN (at most a batch per wakeup) and hands each new socket
+// A listening socket on the loop: drains accept4 until EAGAIN and hands each new socket
 // to the acceptor. On EMFILE/ENFILE it stops listening for a moment instead of spinning.
 #pragma once
 
@@ -12,8 +12,9 @@ namespace riptide::net {
 
 class Acceptor {
 public:
-    // Returns false to stop accepting for now (connection limit reached).
-    virtual void on_accept(int fd, const os::SocketAddress& peer, void* listener_ctx) = 0;
+    // Takes the new socket. `first`: the first accepted since epoll_wait reported the
+    // listener, i.e. the oldest in the queue, whose arrival that epoll_wait saw.
+    virtual void on_accept(int fd, const os::SocketAddress& peer, void* listener_ctx, bool first) = 0;
 
 protected:
     ~Acceptor() = default;

@@ -157,6 +157,32 @@ class ConditionalRange(harness.ServerTestCase):
         self.assertEqual((r.status, r.body), (200, b"v2 longer\n"))
         self.assertNotEqual(r.header("ETag"), e1)
 
+    def test_changed_file_never_stale_behind_a_burst(self):
+        """A request sent after the file changed must see the new content, also when it
+        reaches the worker while a burst of connections sent before the change is still
+        being accepted and answered (a deferred listener answers in its accept loop: a
+        connection accepted later in that loop was read before the file-change event
+        this stop found and fixed)."""
+        import socket
+        path = self.root.abspath("race.txt")
+        for i in range(20):
+            old, new = f"old {i}\n", f"new {i} longer\n"
+            with open(path, "w") as f:
+                f.write(old)
+            self.assertEqual(self.get("/race.txt").body, old.encode())   # cached now
+            fillers = []
+            for _ in range(60):
+                s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+                fillers.append(s)
+            for s in fillers:   # the burst: the worker is busy accepting these ...
+                s.sendall(build_request("/index.html", close=True))
+            with open(path, "w") as f:   # ... when the file changes
+                f.write(new)
+            r = self.get("/race.txt")
+            for s in fillers:
+                s.close()
+            self.assertEqual((r.status, r.body), (200, new.encode()), f"round {i}")
+
     # ---------------------------------------------------------------- ranges
 
     def range(self, spec, extra=None, method="GET", path="/data.txt"):

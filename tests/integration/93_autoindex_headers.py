@@ -200,6 +200,23 @@ class AutoindexHeaders(unittest.TestCase):
         # the server's list replaces the http-level one
         self.assertIsNone(r.header("X-Http"))
 
+    def test_header_order_like_nginx(self):
+        """nginx writes the entity fields, Connection, then its header list in the order
+        the modules add to it: ETag (static handler), Expires/Cache-Control and add_header
+        (headers filter), Accept-Ranges (range filter). Clients may not care; diffs do."""
+        for extra in ({}, {"If-None-Match": '"nope"'}):
+            r = self.h("/page.txt", headers=extra)
+            names = [k.lower() for k, _ in r.headers]
+            want = ["server", "date", "content-type", "content-length", "last-modified", "connection",
+                    "etag", "expires", "cache-control", "x-a", "x-b", "accept-ranges"]
+            self.assertEqual([n for n in names if n in want], want, r.headers)
+        r1 = self.h("/page.txt")
+        r = self.h("/page.txt", headers={"If-None-Match": r1.header("ETag")})
+        self.assertEqual(r.status, 304)
+        names = [k.lower() for k, _ in r.headers]
+        self.assertLess(names.index("etag"), names.index("expires"), r.headers)
+        self.assertLess(names.index("etag"), names.index("x-a"), r.headers)
+
     def test_add_header_not_on_404_unless_always(self):
         r = self.h("/missing.txt")
         self.assertEqual(r.status, 404)

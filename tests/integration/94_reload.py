@@ -316,8 +316,11 @@ class Reload(unittest.TestCase):
         self.assertEqual(load.failures, [], f"failed requests ({load.ok} ok, "
                                             f"{load.ka_retries} keep-alive retries)")
         self.assertGreater(load.ok, 500)
-        # that race can hit each keep-alive connection at most once per worker turnover
-        self.assertLessEqual(load.ka_retries, 4 * 4)
+        # That race hits each keep-alive client about once per worker turnover (4 clients,
+        # 4 turnovers); twice when its retry reaches an old worker that has not yet taken
+        # its SIGQUIT (seen under the sanitizers, where that window is wider). More would
+        # mean old workers close connections they should not.
+        self.assertLessEqual(load.ka_retries, 4 * 4 * 2)
         srv.check_sanitizers(self)
 
     def test_invalid_config_then_restore(self):
