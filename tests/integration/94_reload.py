@@ -2,11 +2,14 @@
 connection; new config served; worker pids change; an invalid config keeps the old
 one serving and is logged; listen addresses added and removed by a reload."""
 
+import importlib
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -322,6 +325,61 @@ class Reload(unittest.TestCase):
         # mean old workers close connections they should not.
         self.assertLessEqual(load.ka_retries, 4 * 4 * 2)
         srv.check_sanitizers(self)
+
+    def test_reload_applies_deferred_to_the_open_socket(self):
+        """`listen ... deferred` added by a reload applies to the listening socket the
+        master kept open: the new workers answer a Connection: close request without the
+        connection ever entering epoll; removed again, every connection is registered."""
+        if shutil.which("strace") is None:
+            self.skipTest("strace is not installed")
+        wm = importlib.import_module("60_worker_model")
+        srv = self.srv
+        tmp = tempfile.mkdtemp(prefix="riptide-deferred-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+
+        def trace_close_requests(tag):
+            traces = []
+            for pid in srv.worker_pids():
+                st = wm.Strace(pid, os.path.join(tmp, f"{tag}-{pid}.trace"), trace="epoll_ctl,accept4")
+                if not st.wait_attached():
+                    err = st.err()
+                    st.stop()
+                    self.skipTest(f"strace cannot attach: {err.strip()}")
+                traces.append(st)
+            for _ in range(6):
+                # Connected first, the request a moment later: a deferred socket hands the
+                # connection over only with the request, a plain one at once (then the
+                # worker's first read finds nothing and the connection goes into epoll).
+                c = srv.conn()
+                try:
+                    time.sleep(0.2)
+                    c.send(build_request("/static/blob.bin", close=True))
+                    self.assertEqual(c.read_response().body, STATIC)
+                finally:
+                    c.close()
+                time.sleep(0.1)
+            time.sleep(0.2)
+            calls = [c for st in traces for c in wm.parse_trace(st.stop()) if c.ret is not None]
+            accepted = [c for c in calls if c.name == "accept4" and c.ret >= 0]
+            added = [c for c in calls if c.name == "epoll_ctl" and "EPOLL_CTL_ADD" in c.args]
+            return len(accepted), len(added)
+
+        deferred = conf("v2").replace("listen 127.0.0.1:@PORT@;", "listen 127.0.0.1:@PORT@ deferred;")
+        old = srv.worker_pids()
+        self.reload(deferred)
+        self.wait_version("v2")
+        self.wait_new_workers(old)
+        accepted, added = trace_close_requests("on")
+        self.assertGreaterEqual(accepted, 6)
+        self.assertEqual(added, 0, "deferred added by a reload: connections still went into epoll")
+
+        old = srv.worker_pids()
+        self.reload(conf("v3"))
+        self.wait_version("v3")
+        self.wait_new_workers(old)
+        accepted, added = trace_close_requests("off")
+        self.assertGreaterEqual(accepted, 6)
+        self.assertEqual(added, accepted, "deferred removed by a reload: connections not registered")
 
     def test_invalid_config_then_restore(self):
         """Without load: the invalid config's error names file:line:col, the master
