@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/error.hpp"
@@ -122,6 +123,16 @@ struct ProxyPassConfig {
     bool has_variables = false;      // contains '$': resolved per request
     Position pos;
 };
+
+// An alias with variables ("/data/img/$1") splits at the last '/' before its first '$':
+// the fixed folder ("/data/img/"), opened once at start, and the rest, expanded per
+// request beneath it. An alias without variables is all folder.
+inline std::string_view alias_folder(std::string_view alias) {
+    size_t dollar = alias.find('$');
+    if (dollar == std::string_view::npos) return alias;
+    size_t slash = alias.rfind('/', dollar);
+    return alias.substr(0, slash == std::string_view::npos ? 0 : slash + 1);
+}
 
 // allow / deny: the first rule whose address matches the client decides.
 struct AccessRule {

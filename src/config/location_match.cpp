@@ -12,7 +12,8 @@ enum class Found {
 
 // One level of nginx's search. `result` keeps the best location found so far; a
 // regex at an outer level may still replace what an inner level chose.
-Found search(const std::vector<LocationConfig>& level, std::string_view uri, const LocationConfig*& result) {
+Found search(const std::vector<LocationConfig>& level, std::string_view uri, const LocationConfig*& result,
+             std::vector<std::string>* captures) {
     const LocationConfig* longest = nullptr;
     for (const auto& loc : level) {
         switch (loc.modifier) {
@@ -40,15 +41,15 @@ Found search(const std::vector<LocationConfig>& level, std::string_view uri, con
         result = longest;
         found = Found::Prefix;
         no_regex = longest->modifier == LocationModifier::PreferPrefix;
-        if (search(longest->locations, uri, result) == Found::Final) return Found::Final;
+        if (search(longest->locations, uri, result, captures) == Found::Final) return Found::Final;
     }
     if (no_regex) return found;
     for (const auto& loc : level) {
-        if (!loc.is_regex() || !loc.regex.matches(uri)) continue;
+        if (!loc.is_regex() || !(captures ? loc.regex.match(uri, *captures) : loc.regex.matches(uri))) continue;
         result = &loc;
         // A regex location's own nested locations are searched, but whatever they
         // find, the outer search stops here.
-        (void)search(loc.locations, uri, result);
+        (void)search(loc.locations, uri, result, captures);
         return Found::Final;
     }
     return found;
@@ -56,9 +57,10 @@ Found search(const std::vector<LocationConfig>& level, std::string_view uri, con
 
 }  // namespace
 
-const LocationConfig* match_location(const std::vector<LocationConfig>& locations, std::string_view uri) {
+const LocationConfig* match_location(const std::vector<LocationConfig>& locations, std::string_view uri,
+                                     std::vector<std::string>* captures) {
     const LocationConfig* result = nullptr;
-    (void)search(locations, uri, result);
+    (void)search(locations, uri, result, captures);
     return result;
 }
 

@@ -1,6 +1,7 @@
 // Picks the location for a request URI the way nginx does.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,10 +16,14 @@ namespace riptide::config {
 // config order and the first match wins (searching its own nested locations); else
 // the longest prefix (or what its nested search found) stands. Named locations are
 // never matched. Returns nullptr when nothing matches: the server level applies.
-const LocationConfig* match_location(const std::vector<LocationConfig>& locations, std::string_view uri);
+// `captures`, when given, gets $1..$9 of the last regex location that matched (as
+// nginx: the captures of the last successful regex), in the same single match.
+const LocationConfig* match_location(const std::vector<LocationConfig>& locations, std::string_view uri,
+                                     std::vector<std::string>* captures = nullptr);
 
-inline const LocationConfig* match_location(const ServerConfig& server, std::string_view uri) {
-    return match_location(server.locations, uri);
+inline const LocationConfig* match_location(const ServerConfig& server, std::string_view uri,
+                                            std::vector<std::string>* captures = nullptr) {
+    return match_location(server.locations, uri, captures);
 }
 
 }  // namespace riptide::config

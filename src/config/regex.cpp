@@ -51,12 +51,12 @@ bool Regex::matches(std::string_view subject) const {
 }
 
 bool Regex::match(std::string_view subject, std::vector<std::string>& captures) const {
-    captures.clear();
     if (!impl_) return false;
     pcre2_match_data* md = pcre2_match_data_create_from_pattern(impl_->code, nullptr);
     if (md == nullptr) return false;
     int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
                          md, nullptr);
+    if (rc >= 0) captures.clear();
     if (rc > 0) {
         PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
         for (int i = 1; i < rc; ++i) {

@@ -20,8 +20,8 @@ public:
     // True when the pattern matches somewhere in `subject` (like nginx, unanchored
     // unless the pattern anchors itself). An empty Regex matches nothing.
     bool matches(std::string_view subject) const;
-    // Like matches, and fills `captures` with the text of groups 1..n (empty for a group
-    // that did not take part), for $1..$9.
+    // Like matches, and on a match replaces `captures` with the text of groups 1..n (empty
+    // for a group that did not take part), for $1..$9. No match leaves them as they were.
     bool match(std::string_view subject, std::vector<std::string>& captures) const;
 
     const std::string& pattern() const { return pattern_; }

@@ -19,8 +19,10 @@ namespace riptide::http {
 
 namespace {
 
-// allow/deny: the first rule that matches the client decides; no match allows.
+// allow/deny: the first rule that matches the client decides (a denial is logged, as
+// nginx does); no rule, or none matching, allows.
 bool access_allowed(const Exchange& ex) {
+    if (ex.cfg->access.empty()) return true;
     int family = ex.c.peer_family();
     const unsigned char* a = ex.c.peer_bytes();
     static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -39,7 +41,13 @@ bool access_allowed(const Exchange& ex) {
                 match = (a[i] & mask) == (rule.addr[i] & mask);
             }
         }
-        if (match) return rule.allow;
+        if (match) {
+            if (!rule.allow)
+                core::logf(core::LogLevel::error, "access forbidden by rule, client: %s, request: \"%.*s %s\"",
+                           ex.c.peer_address().c_str(), static_cast<int>(ex.r.method_name.size()),
+                           ex.r.method_name.data(), ex.uri.c_str());
+            return rule.allow;
+        }
     }
     return true;
 }
@@ -84,18 +92,14 @@ void Router::handle(Exchange& ex) {
 }
 
 void Router::run(Exchange& ex) {
-    ex.location = config::match_location(*ex.server, ex.uri);
-    ex.cfg = ex.location ? &ex.location->settings : &ex.server->settings;
     ex.captures.clear();
-    if (ex.location && ex.location->is_regex()) ex.location->regex.match(ex.uri, ex.captures);
+    ex.location = config::match_location(*ex.server, ex.uri, &ex.captures);
+    ex.cfg = ex.location ? &ex.location->settings : &ex.server->settings;
     if (ex.location && ex.location->internal && ex.redirects == 0 && !ex.in_error_page) {
         finish_error(ex, 404);  // "internal": not for requests from outside
         return;
     }
-    if (!ex.cfg->access.empty() && !access_allowed(ex)) {
-        core::logf(core::LogLevel::error, "access forbidden by rule, client: %s, request: \"%.*s %s\"",
-                   ex.c.peer_address().c_str(), static_cast<int>(ex.r.method_name.size()), ex.r.method_name.data(),
-                   ex.uri.c_str());
+    if (!access_allowed(ex)) {
         finish_error(ex, 403);
         return;
     }
@@ -143,7 +147,7 @@ void Router::internal_redirect(Exchange& ex, std::string_view target) {
         }
         ex.location = named;
         ex.cfg = &named->settings;
-        if (!ex.cfg->access.empty() && !access_allowed(ex)) {
+        if (!access_allowed(ex)) {
             finish_error(ex, 403);
             return;
         }

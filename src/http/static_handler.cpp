@@ -211,16 +211,14 @@ bool StaticHandler::map_uri(const Exchange& ex, std::string_view uri, int& dir_f
         // alias with variables ("location ~ ^/i/(.*)$ { alias /data/img/$1; }"): the file is
         // the expanded alias. Its fixed leading folder was opened at start; what the
         // variables produce is normalized, so no capture can climb out of that folder.
-        const std::string& a = *cfg.alias;
-        size_t cut = a.rfind('/', a.find('$'));
-        dir_fd = s.roots.find(std::string_view(a).substr(0, cut + 1));
-        std::string expanded = "/" + expand_variables(ex, std::string_view(a).substr(cut + 1));
+        std::string_view folder = config::alias_folder(*cfg.alias);
+        dir_fd = s.roots.find(folder);
+        std::string expanded = "/" + expand_variables(ex, std::string_view(*cfg.alias).substr(folder.size()));
         if (normalize_path(expanded, rel) != PathError::none) {
             rel.clear();
             return false;
         }
         rel.erase(0, 1);
-        (void)uri;
     } else if (cfg.alias && ex.location) {
         // alias replaces the location's prefix: "location /i/ { alias /data/img/; }" maps
         // /i/a.png to /data/img/a.png.

@@ -32,10 +32,12 @@ const char* const kKnown[] = {"remote_addr", "remote_port", "remote_user", "time
                               "upstream_addr", "upstream_status", "upstream_response_time", "proxy_add_x_forwarded_for",
                               "nginx_version", "riptide_version", "hostname"};
 
+bool is_capture(std::string_view name) { return name.size() == 1 && name[0] >= '1' && name[0] <= '9'; }  // $1..$9
+
 }  // namespace
 
 bool known_variable(std::string_view name) {
-    if (name.size() == 1 && name[0] >= '1' && name[0] <= '9') return true;
+    if (is_capture(name)) return true;
     if (name.substr(0, 5) == "http_" || name.substr(0, 4) == "arg_" || name.substr(0, 7) == "cookie_" ||
         name.substr(0, 13) == "sent_http_")
         return true;
@@ -48,7 +50,7 @@ bool append_variable(const Exchange& ex, std::string_view name, std::string& out
     const Request& r = ex.r;
     Server& s = ex.c.server();
     std::string scratch;
-    if (name.size() == 1 && name[0] >= '1' && name[0] <= '9') {
+    if (is_capture(name)) {
         size_t i = static_cast<size_t>(name[0] - '1');
         if (i < ex.captures.size()) out += ex.captures[i];
         return true;

@@ -11,6 +11,8 @@ constexpr int kMaxIov = 64;
 // sendfile is called for at most this much at once so that one connection cannot hold the
 // worker while a fast peer drains a huge file.
 constexpr size_t kSendfileChunk = 2 * 1024 * 1024;
+// Sent bytes at the front of the own storage are dropped only past this much.
+constexpr size_t kReclaimMin = 64 * 1024;
 }  // namespace
 
 void OutputChain::reclaim() {
@@ -22,10 +24,11 @@ void OutputChain::reclaim() {
         pieces_.erase(pieces_.begin(), pieces_.begin() + static_cast<long>(head_));
         head_ = 0;
     }
+    if (own_.size() < kReclaimMin) return;  // the usual case: nothing worth moving
     uint64_t first = own_.size();
     for (size_t i = head_; i < pieces_.size(); ++i)
         if (pieces_[i].kind == Kind::own && pieces_[i].off < first) first = pieces_[i].off;
-    if (first < 64 * 1024 || first < own_.size() / 2) return;
+    if (first < kReclaimMin || first < own_.size() / 2) return;
     own_.erase(0, static_cast<size_t>(first));
     for (size_t i = head_; i < pieces_.size(); ++i)
         if (pieces_[i].kind == Kind::own) pieces_[i].off -= first;

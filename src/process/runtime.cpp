@@ -24,12 +24,7 @@ void open_roots(http::Settings& s, const config::Settings& cs, const std::string
         s.roots.set(configured, fd->release());
     };
     open_one(cs.root);
-    if (cs.alias) {
-        // An alias with variables: its fixed leading folder is what gets opened.
-        size_t dollar = cs.alias->find('$');
-        if (dollar == std::string::npos) open_one(*cs.alias);
-        else open_one(cs.alias->substr(0, cs.alias->rfind('/', dollar) + 1));
-    }
+    if (cs.alias) open_one(std::string(config::alias_folder(*cs.alias)));
 }
 
 // Access logs are opened (and created) here once so that a path that cannot be written is

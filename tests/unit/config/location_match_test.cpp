@@ -30,6 +30,30 @@ TEST_F(LocationMatch, ExactBeatsEverything) {
     EXPECT_EQ(pick("/a"), "prefix");
 }
 
+TEST_F(LocationMatch, CapturesComeFromTheLastRegexThatMatched) {
+    load("location ~ ^/u/(\\w+)/ {\n"
+         "    location ~ \\.png$ { return 200 png; }\n"
+         "    location ~ /(\\d+)\\.jpg$ { return 200 jpg; }\n"
+         "    return 200 user;\n"
+         "}\n"
+         "location /plain/ { return 200 plain; }\n");
+    std::vector<std::string> caps{"stale"};
+    const LocationConfig* loc = match_location(config_.http->servers.at(0), "/u/ann/x.txt", &caps);
+    ASSERT_NE(loc, nullptr);
+    EXPECT_EQ(loc->return_->text, "user");
+    EXPECT_EQ(caps, std::vector<std::string>{"ann"});  // nested regexes that fail keep it
+    loc = match_location(config_.http->servers.at(0), "/u/bob/a.png", &caps);
+    EXPECT_EQ(loc->return_->text, "png");
+    EXPECT_TRUE(caps.empty());  // the nested regex matched and has no group
+    loc = match_location(config_.http->servers.at(0), "/u/cy/42.jpg", &caps);
+    EXPECT_EQ(loc->return_->text, "jpg");
+    EXPECT_EQ(caps, std::vector<std::string>{"42"});
+    caps = {"kept"};
+    loc = match_location(config_.http->servers.at(0), "/plain/x", &caps);
+    EXPECT_EQ(loc->return_->text, "plain");
+    EXPECT_EQ(caps, std::vector<std::string>{"kept"});  // no regex matched: the caller clears
+}
+
 TEST_F(LocationMatch, LongestPrefixWins) {
     load("location / { return 200 root; }\n"
          "location /images/ { return 200 images; }\n"
