@@ -3,6 +3,7 @@
 import email.utils
 import os
 import re
+import socket
 import sys
 import time
 
@@ -163,7 +164,6 @@ class ConditionalRange(harness.ServerTestCase):
         being accepted and answered (a deferred listener answers in its accept loop: a
         connection accepted later in that loop was read before the file-change event
         this stop found and fixed)."""
-        import socket
         path = self.root.abspath("race.txt")
         for i in range(20):
             old, new = f"old {i}\n", f"new {i} longer\n"
