@@ -2,10 +2,22 @@
 
 namespace riptide::core {
 
+namespace {
+struct LowerTable {
+    unsigned char t[256] = {};
+    constexpr LowerTable() {
+        for (int c = 0; c < 256; ++c) t[c] = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+};
+constexpr LowerTable kLower;
+}  // namespace
+
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    const auto* x = reinterpret_cast<const unsigned char*>(a.data());
+    const auto* y = reinterpret_cast<const unsigned char*>(b.data());
+    for (size_t i = 0, n = a.size(); i < n; ++i)
+        if (x[i] != y[i] && kLower.t[x[i]] != kLower.t[y[i]]) return false;
     return true;
 }
 

@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/strings.hpp"
 
 namespace riptide::http {
@@ -36,8 +40,31 @@ constexpr Tables kT;
 
 inline unsigned char uc(char c) { return static_cast<unsigned char>(c); }
 
+// Sixteen bytes at a time, the position of the first byte in [pos, n) that is a control
+// byte (below 0x20, HTAB included) or DEL, or that equals `also` (NUL: nothing more), or
+// the position where fewer than 16 bytes remain. The scalar loops after it decide what
+// that byte means (HTAB is allowed in field values): this only skips the common bytes of
+// long targets and values quickly.
+inline size_t skip_visible16(const unsigned char* p, size_t pos, size_t n, unsigned char space_too, unsigned char also) {
+#if defined(__SSE2__)
+    const __m128i low = _mm_set1_epi8(static_cast<char>(space_too ? 0x20 : 0x1f));
+    const __m128i del = _mm_set1_epi8(0x7f);
+    const __m128i extra = _mm_set1_epi8(static_cast<char>(also ? also : 0x7f));
+    while (n - pos >= 16) {
+        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + pos));
+        __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, low), x),
+                                   _mm_or_si128(_mm_cmpeq_epi8(x, del), _mm_cmpeq_epi8(x, extra)));
+        if (int m = _mm_movemask_epi8(bad)) return pos + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+        pos += 16;
+    }
+#else
+    (void)p, (void)n, (void)space_too, (void)also;
+#endif
+    return pos;
+}
+
 struct MethodName {
-    const char* name;
+    std::string_view name;
     Method m;
 };
 const MethodName kMethods[] = {{"GET", Method::get},         {"HEAD", Method::head},   {"POST", Method::post},
@@ -57,9 +84,11 @@ void for_each_token(std::string_view v, F fn) {
 }
 
 bool valid_host(std::string_view h) {
-    for (char c : h)
-        if (!kT.host[uc(c)]) return false;
-    return true;
+    // No early exit: one table load per byte, and the answer at the end.
+    const auto* p = reinterpret_cast<const unsigned char*>(h.data());
+    bool ok = true;
+    for (size_t i = 0, n = h.size(); i < n; ++i) ok &= kT.host[p[i]];
+    return ok;
 }
 
 }  // namespace
@@ -78,7 +107,7 @@ std::string_view Request::header(std::string_view name) const {
 
 void RequestParser::reset() {
     state_ = State::start;
-    pos_ = mark_ = value_end_ = line_start_ = 0;
+    pos_ = mark_ = line_start_ = 0;
     leading_lines_ = 0;
     error_ = 0;
     reason_ = "";
@@ -139,6 +168,7 @@ ParseStatus RequestParser::parse(const char* data, size_t len) {
                 state_ = State::target;
                 continue;
             case State::target:
+                pos = static_cast<uint32_t>(skip_visible16(p, pos, n, 1, '#'));
                 while (pos < n && kT.target[p[pos]]) ++pos;
                 if (pos >= n) break;
                 if (p[pos] != ' ' || pos == mark_) {
@@ -151,19 +181,24 @@ ParseStatus RequestParser::parse(const char* data, size_t len) {
                 state_ = State::version;
                 continue;
             case State::version:
-                while (pos < n && p[pos] != '\r' && p[pos] != '\n') {
-                    if (pos - mark_ >= 8) return fail(400, "invalid HTTP version");
+                if (pos == mark_ && n - pos >= 10 && std::memcmp(p + pos, "HTTP/1.", 7) == 0 &&
+                    static_cast<unsigned>(p[pos + 7] - '0') <= 9 && p[pos + 8] == '\r' && p[pos + 9] == '\n') {
+                    // "HTTP/1.x" CRLF all here: the usual line end, checked at once
+                    version_ = {pos, 8};
+                    pos += 10;
+                } else {
+                    while (pos < n && p[pos] != '\r' && p[pos] != '\n') {
+                        if (pos - mark_ >= 8) return fail(400, "invalid HTTP version");
+                        ++pos;
+                    }
+                    if (pos >= n) break;
+                    if (p[pos] == '\r') {
+                        if (pos + 1 >= n) goto need_more;
+                        if (p[pos + 1] != '\n') return fail(400, "bare CR");
+                        ++pos;
+                    }
+                    version_ = {mark_, (p[pos] == '\n' && p[pos - 1] == '\r' ? pos - 1 : pos) - mark_};
                     ++pos;
-                }
-                if (pos >= n) break;
-                if (p[pos] == '\r') {
-                    if (pos + 1 >= n) goto need_more;
-                    if (p[pos + 1] != '\n') return fail(400, "bare CR");
-                    ++pos;
-                }
-                version_ = {mark_, (p[pos] == '\n' && p[pos - 1] == '\r' ? pos - 1 : pos) - mark_};
-                ++pos;
-                {
                     const char* v = data + version_.off;
                     if (version_.len != 8 || std::memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' ||
                         v[6] != '.' || v[7] < '0' || v[7] > '9')
@@ -206,15 +241,17 @@ ParseStatus RequestParser::parse(const char* data, size_t len) {
                 while (pos < n && (p[pos] == ' ' || p[pos] == '\t')) ++pos;
                 if (pos >= n) break;
                 mark_ = pos;
-                value_end_ = pos;
                 state_ = State::value;
                 [[fallthrough]];
             case State::value:
-                while (pos < n && kT.value[p[pos]]) {
-                    if (p[pos] != ' ' && p[pos] != '\t') value_end_ = pos + 1;
-                    ++pos;
-                }
+                pos = static_cast<uint32_t>(skip_visible16(p, pos, n, 0, 0));
+                while (pos < n && kT.value[p[pos]]) ++pos;
                 if (pos >= n) break;
+                {
+                    uint32_t end = pos;  // without the trailing OWS (RFC 9110 § 5.5)
+                    while (end > mark_ && (p[end - 1] == ' ' || p[end - 1] == '\t')) --end;
+                    spans_[nfields_].value = {mark_, end - mark_};
+                }
                 if (p[pos] == '\r') {
                     if (pos + 1 >= n) goto need_more;
                     if (p[pos + 1] != '\n') return fail(400, "bare CR in field value");
@@ -223,7 +260,6 @@ ParseStatus RequestParser::parse(const char* data, size_t len) {
                     return fail(400, "control character in field value");
                 }
                 ++pos;
-                spans_[nfields_].value = {mark_, value_end_ - mark_};
                 ++nfields_;
                 state_ = State::field_start;
                 if (int s = over_limit(pos)) return fail(s, "request header too large");
@@ -247,7 +283,10 @@ bool RequestParser::build(const char* data, Request& r) {
     r.method_name = {data + method_.off, method_.len};
     r.method = Method::other;
     for (const auto& k : kMethods)
-        if (r.method_name == k.name) r.method = k.m;
+        if (r.method_name == k.name) {
+            r.method = k.m;
+            break;
+        }
     r.target = {data + target_.off, target_.len};
     r.version_minor = data[version_.off + 7] - '0';
     if (r.version_minor > 1) r.version_minor = 1;  // a higher minor version is served as 1.1

@@ -59,7 +59,6 @@ private:
     State state_ = State::start;
     uint32_t pos_ = 0;
     uint32_t mark_ = 0;         // start of the current token
-    uint32_t value_end_ = 0;    // end of the current value without trailing OWS
     uint32_t line_start_ = 0;   // after leading empty lines
     uint16_t leading_lines_ = 0;
     int error_ = 0;

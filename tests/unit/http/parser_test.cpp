@@ -245,3 +245,77 @@ TEST(RequestParser, ResetParsesTheNextPipelinedRequest) {
     ASSERT_TRUE(p.build(t.data() + first, r));
     EXPECT_EQ(r.path, "/2");
 }
+
+// Targets and values longer than 16 bytes are scanned 16 bytes at a time: a byte that is
+// not allowed must be caught at every position of such a block and in the tail after it,
+// whatever the split, and the allowed bytes (HTAB and obs-text in values, bytes above 0x7f
+// in targets) must still pass.
+TEST(RequestParser, LongTargetsAndValuesAtEveryPosition) {
+    const std::string tail = " HTTP/1.1\r\nHost: a\r\n\r\n";
+    for (size_t at = 0; at < 40; ++at) {
+        SCOPED_TRACE(at);
+        for (char bad : {'\x01', '\x7f', '#', '\0', '\t', '\r'}) {
+            std::string path = "/" + std::string(40, 'p');
+            path[1 + at] = bad;
+            Outcome o = whole("GET " + path + tail);
+            EXPECT_EQ(o.status, ParseStatus::error) << static_cast<int>(bad);
+            EXPECT_EQ(o.error, 400);
+        }
+        std::string high = "/" + std::string(40, 'p');
+        high[1 + at] = '\xe9';
+        EXPECT_EQ(whole("GET " + high + tail).status, ParseStatus::complete);
+
+        for (char bad : {'\x01', '\x7f', '\0', '\x1f', '\r'}) {
+            std::string value(40, 'v');
+            value[at] = bad;
+            std::string t = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + value + "\r\n\r\n";
+            Outcome o = whole(t);
+            EXPECT_EQ(o.status, ParseStatus::error) << static_cast<int>(bad);
+            EXPECT_EQ(o.error, 400);
+        }
+        for (char ok : {'\t', ' ', '\x80', '\xff', '~'}) {
+            std::string value(40, 'v');
+            value[at] = ok;
+            std::string t = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + value + "\r\n\r\n";
+            Request r;
+            ASSERT_EQ(feed(t, {}, &r).status, ParseStatus::complete) << static_cast<int>(ok);
+        }
+    }
+    for (size_t cut : {5, 17, 21, 33, 40}) {
+        std::string t = "GET /" + std::string(40, 'p') + "\x7f" + tail;
+        EXPECT_EQ(feed(t, {cut}).error, 400);
+    }
+}
+
+TEST(RequestParser, LongValueKeepsInnerWhitespaceAndLosesTheTrailingOws) {
+    std::string v = "Mozilla/5.0 (X11; Linux x86_64)\tGecko/20100101 Firefox/120.0";
+    std::string t = "GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: \t " + v + " \t \t\r\n\r\n";
+    for (size_t cut = 0; cut <= t.size(); ++cut) {
+        RequestParser p;
+        std::string buf = t.substr(0, cut);
+        ParseStatus st = p.parse(buf.data(), buf.size());
+        if (st == ParseStatus::incomplete) {
+            buf = t;
+            st = p.parse(buf.data(), buf.size());
+        }
+        ASSERT_EQ(st, ParseStatus::complete) << cut;
+        Request r;
+        ASSERT_TRUE(p.build(buf.data(), r));
+        ASSERT_EQ(r.user_agent, v) << cut;
+    }
+}
+
+TEST(RequestParser, VersionLineEndsAtEverySplit) {
+    for (const char* version : {"HTTP/1.1", "HTTP/1.0", "HTTP/1.9"}) {
+        std::string t = std::string("GET / ") + version + "\r\nHost: a\r\n\r\n";
+        expect_same_everywhere(t);
+        Request r;
+        ASSERT_EQ(feed(t, {}, &r).status, ParseStatus::complete) << version;
+        EXPECT_EQ(r.version_minor, version[7] == '0' ? 0 : 1);
+    }
+    for (const char* bad : {"HTTP/1.x", "HTTP/1.1 ", "HTTP/1.11", "HTTP/1.", "HTTPS/1.1", "HTTP/1.1\r\r"}) {
+        std::string t = std::string("GET / ") + bad + "\r\nHost: a\r\n\r\n";
+        EXPECT_EQ(whole(t).status, ParseStatus::error) << bad;
+        expect_same_everywhere(t);
+    }
+}
