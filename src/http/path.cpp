@@ -6,12 +6,37 @@
 
 namespace riptide::http {
 
+namespace {
+// The bytes the plain-path scan of normalize_path stops at: '%', NUL and '/'.
+struct PathSpecial {
+    bool t[256] = {};
+    constexpr PathSpecial() { t[static_cast<unsigned char>('%')] = t[0] = t[static_cast<unsigned char>('/')] = true; }
+};
+constexpr PathSpecial kPathSpecial;
+}  // namespace
+
 PathError normalize_path(std::string_view raw, std::string& out) {
     out.clear();
     if (raw.empty() || raw.front() != '/') return PathError::not_absolute;
     // Decode first: "%2e%2e" and "%2f" are then seen as the dots and slashes they are,
     // so no encoding can smuggle a ".." past the segment walk below. Both steps work in
     // `out` (reused by the caller): no allocation per request once it has grown.
+    // The usual path has no escape, no empty, "." or ".." segment (no "//" and no "/."
+    // at all) and no NUL: it is its own normal form, copied in one piece.
+    {
+        const auto* p = reinterpret_cast<const unsigned char*>(raw.data());
+        const size_t n = raw.size();
+        size_t i = 0;
+        for (;;) {
+            while (i < n && !kPathSpecial.t[p[i]]) ++i;
+            if (i == n || p[i] != '/' || i + 1 == n || p[i + 1] == '/' || p[i + 1] == '.') break;
+            ++i;
+        }
+        if (i == n) {
+            out.assign(raw);
+            return PathError::none;
+        }
+    }
     out.reserve(raw.size() + 1);
     for (size_t i = 0; i < raw.size();) {
         // Plain bytes go over in one piece; only an escape is decoded byte by byte.

@@ -29,6 +29,14 @@ TEST(Path, Normalizes) {
     EXPECT_EQ(norm("/a/%2e%2e/b"), "/b");
     EXPECT_EQ(norm("/..."), "/...");
     EXPECT_EQ(norm("/a\\..\\b"), "/a\\..\\b");  // a backslash is an ordinary byte here
+    // plain paths (copied in one piece) and the near misses that take the segment walk
+    EXPECT_EQ(norm("/index.html"), "/index.html");
+    EXPECT_EQ(norm("/a.b/c./d..e/"), "/a.b/c./d..e/");
+    EXPECT_EQ(norm("/.well-known/x"), "/.well-known/x");
+    EXPECT_EQ(norm("/a/.hidden/.."), "/a/");
+    EXPECT_EQ(norm("/a/b//"), "/a/b/");
+    EXPECT_EQ(norm("/a/b/./"), "/a/b/");
+    EXPECT_EQ(norm("/a/b/.x/../c"), "/a/b/c");
 }
 
 TEST(Path, RefusesTraversalInEveryEncoding) {
@@ -45,6 +53,8 @@ TEST(Path, RefusesTraversalInEveryEncoding) {
 
 TEST(Path, RefusesBadInput) {
     norm("/a%00b", PathError::nul);
+    norm(std::string_view("/a\0b", 4), PathError::nul);
+    norm(std::string_view("/ab/\0", 5), PathError::nul);
     norm("/a%zz", PathError::bad_escape);
     norm("/a%2", PathError::bad_escape);
     norm("/a%", PathError::bad_escape);
