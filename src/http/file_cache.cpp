@@ -32,9 +32,7 @@ OpenResult FileCache::open(int root_fd, std::string_view rel, const config::Sett
                            uint64_t now_ms) {
     // Keyed by the root's descriptor, not its configured text: two locations naming
     // different directories can never share an entry, whatever their root/alias say.
-    key_.assign(reinterpret_cast<const char*>(&root_fd), sizeof root_fd);
-    key_.append(rel);
-    auto it = map_.find(std::string_view(key_));
+    auto it = map_.find(Lookup{root_fd, rel});
     if (it != map_.end()) {
         CachedFile* f = it->second;
         if (now_ms - f->validated_ms < opt_.valid_ms) {
@@ -53,6 +51,8 @@ OpenResult FileCache::open(int root_fd, std::string_view rel, const config::Sett
     }
     OpenResult r = open_uncached(root_fd, rel, cfg, now_ms);
     if (r.file) {
+        key_.assign(reinterpret_cast<const char*>(&root_fd), sizeof root_fd);
+        key_.append(rel);
         if (map_.size() >= opt_.max_entries) evict(now_ms);
         r.file->ref();
         map_.emplace(key_, static_cast<CachedFile*>(r.file.get()));
@@ -130,6 +130,7 @@ OpenResult FileCache::open_uncached(int root_fd, std::string_view rel, const con
     f->etag += '-';
     core::append_hex(f->etag, info.size);
     f->etag += '"';
+    f->etag_field = "ETag: " + f->etag + "\r\n";
     core::format_http_date(info.mtime, f->last_modified);
     f->content_type = cfg.mime_type(extension_of(rel));
     f->types_key = cfg.types.get();

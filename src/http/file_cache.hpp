@@ -8,12 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/hash.hpp"
 #include "net/shared_file.hpp"
 
 namespace riptide::http {
@@ -24,6 +26,16 @@ public:
     using SharedFile::SharedFile;
     std::string rel_path;       // beneath the root, what was opened
     std::string etag;           // "\"<mtime hex>-<size hex>\""
+    std::string etag_field;     // "ETag: <etag>\r\n"
+    // The head of a plain 200 answer after its Date line, made by the static handler on
+    // first use for the settings `cfg` (they decide the type, charset, Connection,
+    // ETag and added fields), one for keep-alive and one for close. Empty text: the
+    // settings add fields that change per request (variables, a relative expires).
+    struct ReadyHead {
+        const void* cfg = nullptr;
+        std::string text;
+    };
+    ReadyHead ready[2];
     char last_modified[29] = {};
     std::string content_type;
     const void* types_key = nullptr;    // the `types` and default_type content_type came from
@@ -64,9 +76,29 @@ public:
     void invalidate(const std::vector<int>& wds);
 
 private:
+    // An entry's key is the root's descriptor (4 bytes) followed by the path beneath it;
+    // a lookup hashes and compares the two parts as they are, without building the key.
+    struct Lookup {
+        int root_fd;
+        std::string_view rel;
+    };
     struct Hash {
         using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+        size_t operator()(const Lookup& k) const { return core::hash_bytes(k.rel, static_cast<uint32_t>(k.root_fd)); }
+        size_t operator()(std::string_view key) const {
+            int fd;
+            std::memcpy(&fd, key.data(), sizeof fd);
+            return (*this)(Lookup{fd, key.substr(sizeof fd)});
+        }
+    };
+    struct Equal {
+        using is_transparent = void;
+        bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+        bool operator()(const Lookup& k, std::string_view key) const {
+            return key.size() == sizeof k.root_fd + k.rel.size() &&
+                   std::memcmp(key.data(), &k.root_fd, sizeof k.root_fd) == 0 && key.substr(sizeof k.root_fd) == k.rel;
+        }
+        bool operator()(std::string_view key, const Lookup& k) const { return (*this)(k, key); }
     };
     OpenResult open_uncached(int root_fd, std::string_view rel, const config::Settings& cfg, uint64_t now_ms);
     void evict(uint64_t now_ms);
@@ -77,7 +109,7 @@ private:
     int inotify_ = -1;
     std::unordered_map<std::string, int> dir_watch_;             // root key + dir → wd
     std::unordered_map<int, std::vector<std::string>> watched_;  // wd → cache keys in it
-    std::unordered_map<std::string, CachedFile*, Hash, std::equal_to<>> map_;
+    std::unordered_map<std::string, CachedFile*, Hash, Equal> map_;
     std::string key_;  // scratch, reused: no allocation per lookup once warm
 };
 

@@ -67,6 +67,12 @@ void Server::on_second(void* self) {
     auto* s = static_cast<Server*>(self);
     int64_t now = s->loop_.wall_sec();
     s->date_.update(now);
+    for (int tokens = 0; tokens < 2; ++tokens) {
+        std::string& h = s->ok_head_start_[tokens];
+        h.assign("HTTP/1.1 200 OK\r\n");
+        h += tokens ? std::string_view(s->server_header_) : std::string_view("Server: riptide\r\n");
+        h += s->date_.header();
+    }
     int y, mo, d, h, mi, sec;
     long off;
     os::local_time_fields(now, y, mo, d, h, mi, sec, off);

@@ -50,6 +50,9 @@ public:
     const DateCache& date() const { return date_; }
     FileCache& files() { return files_; }
     std::string_view server_header() const { return server_header_; }
+    // "HTTP/1.1 200 OK", Server (with the version when `tokens`) and Date: the start of
+    // most answers, made once a second.
+    std::string_view ok_head_start(bool tokens) const { return ok_head_start_[tokens]; }
     std::string_view time_local() const { return time_local_; }
     std::string_view time_iso8601() const { return time_iso_; }
     const std::string& hostname() const { return hostname_; }
@@ -86,6 +89,7 @@ private:
     FileCache files_;
     AccessLogs logs_;
     std::string server_header_;
+    std::string ok_head_start_[2];
     std::string time_local_, time_iso_;
     std::string hostname_;
     int pid_ = 0;

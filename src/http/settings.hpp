@@ -26,16 +26,29 @@ public:
         using is_transparent = void;
         size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
+    // Most requests of a worker name the same root as the one before: that one is
+    // remembered and compared before hashing.
     int find(std::string_view configured) const {
+        if (has_last_ && configured == last_) return last_fd_;
         auto it = fds_.find(configured);
-        return it == fds_.end() ? -1 : it->second;
+        int fd = it == fds_.end() ? -1 : it->second;
+        last_.assign(configured);
+        last_fd_ = fd;
+        has_last_ = true;
+        return fd;
     }
-    void set(std::string configured, int fd) { fds_[std::move(configured)] = fd; }
+    void set(std::string configured, int fd) {
+        fds_[std::move(configured)] = fd;
+        has_last_ = false;
+    }
     bool contains(std::string_view configured) const { return fds_.find(configured) != fds_.end(); }
     const std::unordered_map<std::string, int, Hash, std::equal_to<>>& all() const { return fds_; }
 
 private:
     std::unordered_map<std::string, int, Hash, std::equal_to<>> fds_;
+    mutable std::string last_;
+    mutable int last_fd_ = -1;
+    mutable bool has_last_ = false;
 };
 
 // A listening address as the workers see it: its port and the servers behind it.

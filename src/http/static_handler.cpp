@@ -88,6 +88,21 @@ void append_expires(const Exchange& ex, std::string& o, const config::ExpiresCon
     }
 }
 
+// Whether what expires and add_header add to a 200 is the same on every request: no
+// variable in a value and no expiry time computed from the clock.
+bool fixed_configured_headers(const config::Settings& cfg) {
+    if (cfg.expires.mode == config::ExpiresConfig::Mode::Time) return false;
+    for (const config::HeaderConfig& h : cfg.add_headers)
+        if (h.value.find('$') != std::string::npos) return false;
+    return true;
+}
+
+// `rel` as a C string: itself when it is `scratch`, else copied there.
+const char* c_path(std::string_view rel, std::string& scratch) {
+    if (rel.data() != scratch.data() || rel.size() != scratch.size()) scratch.assign(rel);
+    return scratch.c_str();
+}
+
 // "bytes first-last/size"
 void append_range(std::string& o, const ByteRange& br, uint64_t size) {
     o += "bytes ";
@@ -119,8 +134,13 @@ std::string StaticHandler::origin(const Exchange& ex) {
 
 void StaticHandler::append_head_start(Exchange& ex, std::string& o, int status) {
     Server& s = ex.c.server();
+    const bool tokens = !ex.cfg || ex.cfg->server_tokens;
+    if (status == 200) {
+        o += s.ok_head_start(tokens);
+        return;
+    }
     append_status_line(o, status);
-    o += (ex.cfg && !ex.cfg->server_tokens) ? std::string_view("Server: riptide\r\n") : s.server_header();
+    o += tokens ? s.server_header() : std::string_view("Server: riptide\r\n");
     o += s.date().header();
 }
 
@@ -140,16 +160,16 @@ void StaticHandler::append_configured_headers(const Exchange& ex, std::string& o
 }
 
 void StaticHandler::append_head_end(Exchange& ex, std::string& o, int status) {
-    append_connection(ex, o);
+    append_connection(ex.keep_alive, ex.cfg, o);
     append_configured_headers(ex, o, status);
 }
 
-void StaticHandler::append_connection(const Exchange& ex, std::string& o) {
-    if (ex.keep_alive) {
+void StaticHandler::append_connection(bool keep_alive, const config::Settings* cfg, std::string& o) {
+    if (keep_alive) {
         o += "Connection: keep-alive\r\n";
-        if (ex.cfg && ex.cfg->keepalive_header_timeout_ms) {
+        if (cfg && cfg->keepalive_header_timeout_ms) {
             o += "Keep-Alive: timeout=";
-            core::append_decimal(o, static_cast<uint64_t>(*ex.cfg->keepalive_header_timeout_ms / 1000));
+            core::append_decimal(o, static_cast<uint64_t>(*cfg->keepalive_header_timeout_ms / 1000));
             o += "\r\n";
         }
     } else {
@@ -204,7 +224,8 @@ void StaticHandler::respond_bare_error(Connection& c, int status) {
     respond_error(ex, status);
 }
 
-bool StaticHandler::map_uri(const Exchange& ex, std::string_view uri, int& dir_fd, std::string& rel) {
+bool StaticHandler::map_uri(const Exchange& ex, std::string_view uri, int& dir_fd, std::string& scratch,
+                            std::string_view& rel) {
     const config::Settings& cfg = *ex.cfg;
     const Settings& s = ex.c.server().settings();
     if (cfg.alias && ex.location && cfg.alias->find('$') != std::string::npos) {
@@ -214,11 +235,13 @@ bool StaticHandler::map_uri(const Exchange& ex, std::string_view uri, int& dir_f
         std::string_view folder = config::alias_folder(*cfg.alias);
         dir_fd = s.roots.find(folder);
         std::string expanded = "/" + expand_variables(ex, std::string_view(*cfg.alias).substr(folder.size()));
-        if (normalize_path(expanded, rel) != PathError::none) {
-            rel.clear();
+        if (normalize_path(expanded, scratch) != PathError::none) {
+            scratch.clear();
+            rel = {};
             return false;
         }
-        rel.erase(0, 1);
+        scratch.erase(0, 1);
+        rel = scratch;
     } else if (cfg.alias && ex.location) {
         // alias replaces the location's prefix: "location /i/ { alias /data/img/; }" maps
         // /i/a.png to /data/img/a.png.
@@ -231,21 +254,23 @@ bool StaticHandler::map_uri(const Exchange& ex, std::string_view uri, int& dir_f
             rest = "";
         }
         while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
-        rel.assign(rest);
-        if (!uri.empty() && uri.back() == '/' && !rel.empty() && rel.back() != '/') rel += '/';
+        scratch.assign(rest);
+        if (!uri.empty() && uri.back() == '/' && !scratch.empty() && scratch.back() != '/') scratch += '/';
+        rel = scratch;
     } else {
         dir_fd = s.roots.find(cfg.root);
-        rel.assign(uri.substr(uri.empty() ? 0 : 1));
+        rel = uri.substr(uri.empty() ? 0 : 1);  // no copy: the URI without its slash
     }
     return dir_fd >= 0;
 }
 
 bool StaticHandler::exists(Exchange& ex, std::string_view uri, bool dir) {
     int dir_fd;
-    std::string& rel = ex.c.state().rel;
-    if (!map_uri(ex, uri, dir_fd, rel)) return false;
+    std::string& scratch = ex.c.state().rel;
+    std::string_view rel;
+    if (!map_uri(ex, uri, dir_fd, scratch, rel)) return false;
     if (dir) {
-        int fd = os::open_beneath(dir_fd, rel.c_str(), true);
+        int fd = os::open_beneath(dir_fd, c_path(rel, scratch), true);
         if (fd < 0) return false;
         os::close_fd(fd);
         return true;
@@ -259,8 +284,9 @@ bool StaticHandler::exists(Exchange& ex, std::string_view uri, bool dir) {
 int StaticHandler::serve(Exchange& ex) {
     if (ex.r.method != Method::get && ex.r.method != Method::head && !ex.in_error_page) return 405;
     int dir_fd;
-    std::string& rel = ex.c.state().rel;
-    if (!map_uri(ex, ex.uri, dir_fd, rel)) {
+    std::string& scratch = ex.c.state().rel;
+    std::string_view rel;
+    if (!map_uri(ex, ex.uri, dir_fd, scratch, rel)) {
         core::logf(core::LogLevel::error, "root \"%s\" is not an open directory", ex.cfg->root.c_str());
         return 404;
     }
@@ -282,14 +308,15 @@ int StaticHandler::serve(Exchange& ex) {
         return 0;
     }
     if (!res.file) {
-        if (res.err != ENOENT) core::logf(core::LogLevel::error, "open() \"%s\" failed (errno %d)", rel.c_str(), res.err);
+        if (res.err != ENOENT) core::logf(core::LogLevel::error, "open() \"%.*s\" failed (errno %d)", static_cast<int>(rel.size()),
+                                             rel.data(), res.err);
         return errno_status(res.err);
     }
     serve_file(ex, *static_cast<CachedFile*>(res.file.get()));
     return 0;
 }
 
-int StaticHandler::serve_directory(Exchange& ex, int dir_fd, const std::string& rel) {
+int StaticHandler::serve_directory(Exchange& ex, int dir_fd, std::string_view rel) {
     Server& s = ex.c.server();
     std::string& candidate = ex.c.state().candidate;
     for (const std::string& index : ex.cfg->index) {
@@ -303,7 +330,7 @@ int StaticHandler::serve_directory(Exchange& ex, int dir_fd, const std::string& 
         if (res.is_dir || res.err == ENOENT) continue;
         return errno_status(res.err);
     }
-    int fd = os::open_beneath(dir_fd, rel.c_str(), true);
+    int fd = os::open_beneath(dir_fd, c_path(rel, candidate), true);
     if (fd < 0) return errno_status(-fd);
     os::UniqueFd dir(fd);
     if (!ex.cfg->autoindex) return 403;
@@ -393,24 +420,23 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
     std::string& o = out.own();
     size_t from = o.size();
     // Status line, the entity's fields in nginx's order, validators; the caller ends the head.
+    auto entity_fields = [&](std::string& to, std::string_view type, const uint64_t* length) {
+        append_content_type(ex, to, type);
+        if (length) {
+            to += "Content-Length: ";
+            core::append_decimal(to, *length);
+            to += "\r\n";
+        }
+        to += "Last-Modified: ";
+        to += lm;
+        to += "\r\n";
+    };
     auto entity_head = [&](int code, std::string_view type, const uint64_t* length) {
         append_head_start(ex, o, code);
-        append_content_type(ex, o, type);
-        if (length) {
-            o += "Content-Length: ";
-            core::append_decimal(o, *length);
-            o += "\r\n";
-        }
-        o += "Last-Modified: ";
-        o += lm;
-        o += "\r\n";
-        append_connection(ex, o);
+        entity_fields(o, type, length);
+        append_connection(ex.keep_alive, ex.cfg, o);
         // nginx's order: ETag first among the listed headers, then expires and add_header.
-        if (cfg.etag) {
-            o += "ETag: ";
-            o += f.etag;
-            o += "\r\n";
-        }
+        if (cfg.etag) o += f.etag_field;
         append_configured_headers(ex, o, code);
         ex.status = code;
     };
@@ -495,6 +521,31 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
         return;
     }
 
+    if (plain) {
+        // The usual answer: the start of every 200 (made once a second) and the rest of
+        // this file's head, made once for these settings.
+        CachedFile::ReadyHead& ready = f.ready[ex.keep_alive ? 1 : 0];
+        if (ready.cfg != &cfg) {
+            ready.cfg = &cfg;
+            ready.text.clear();
+            if (fixed_configured_headers(cfg)) {
+                std::string& t = ready.text;
+                entity_fields(t, content_type, &info.size);
+                append_connection(ex.keep_alive, ex.cfg, t);
+                if (cfg.etag) t += f.etag_field;
+                append_configured_headers(ex, t, 200);
+                t += "Accept-Ranges: bytes\r\n\r\n";
+            }
+        }
+        if (!ready.text.empty()) {
+            append_head_start(ex, o, 200);
+            o += ready.text;
+            ex.status = 200;
+            out.commit_own(from);
+            if (body) add_body(0, info.size);
+            return;
+        }
+    }
     int code = plain ? 200 : ex.override_status;
     entity_head(code, content_type, &info.size);
     o += plain ? "Accept-Ranges: bytes\r\n\r\n" : "\r\n";

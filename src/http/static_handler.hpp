@@ -33,7 +33,7 @@ public:
     // expires and add_header as configured for this status (nginx's status list, or `always`).
     static void append_configured_headers(const Exchange& ex, std::string& o, int status);
     // Connection (and Keep-Alive).
-    static void append_connection(const Exchange& ex, std::string& o);
+    static void append_connection(bool keep_alive, const config::Settings* cfg, std::string& o);
     // Connection (and Keep-Alive), then add_header/expires for this status.
     static void append_head_end(Exchange& ex, std::string& o, int status);
     // "http://host[:port]" for an absolute Location, as nginx builds it.
@@ -41,13 +41,15 @@ public:
     // An error answered before routing (malformed request): minimal and always closing.
     static void respond_bare_error(Connection& c, int status);
 
-    // The directory and the path beneath it for ex.uri under root or alias; false when
-    // the location's root could not be opened.
-    static bool map_uri(const Exchange& ex, std::string_view uri, int& dir_fd, std::string& rel);
+    // The directory and the path beneath it (`rel`: a view of `uri`, or of `scratch` when
+    // an alias rewrites it) for `uri` under root or alias; false when the location's root
+    // could not be opened.
+    static bool map_uri(const Exchange& ex, std::string_view uri, int& dir_fd, std::string& scratch,
+                        std::string_view& rel);
 
 private:
     static void serve_file(Exchange& ex, CachedFile& f);
-    static int serve_directory(Exchange& ex, int dir_fd, const std::string& rel);
+    static int serve_directory(Exchange& ex, int dir_fd, std::string_view rel);
 };
 
 }  // namespace riptide::http

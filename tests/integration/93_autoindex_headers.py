@@ -74,6 +74,22 @@ http {
         default_type application/octet-stream;
         location /plain/ { types { } default_type text/plain; }
     }
+
+    # the same files as PORT2 (same root) with other settings: charset, no ETag, an
+    # add_header value made per request
+    server {
+        listen 127.0.0.1:@PORT6@;
+        root www;
+        charset koi8-r;
+        etag off;
+        add_header X-Six six;
+    }
+    server {
+        listen 127.0.0.1:@PORT7@;
+        root www;
+        add_header X-Arg $arg_v;
+        keepalive_timeout 30s 25s;
+    }
 }
 """
 
@@ -391,6 +407,58 @@ class AutoindexHeaders(unittest.TestCase):
                              "text/css")
             self.assertEqual(self.srv.get("/plain/style.css", port=self.srv.port5).header("Content-Type"),
                              "text/plain")
+
+    # ------------------------------------------------- one file, many settings
+
+    def test_same_file_under_other_settings_keeps_each_ones_headers(self):
+        """A file's head is made once per location's settings and reused: asking for the
+        same file through servers with other settings, in turn, keep-alive and close,
+        must give each its own fields, every time."""
+        def check(port, path, keep_alive, want, absent):
+            c = self.srv.conn(port)
+            try:
+                for _ in range(2):
+                    c.send(build_request(path, None, "GET", host=f"127.0.0.1:{port}", close=not keep_alive))
+                    r = c.read_response()
+                    self.assertEqual(r.status, 200, r)
+                    self.assertEqual(r.body, b"page\n")
+                    for k, v in want.items():
+                        self.assertEqual(r.header(k), v, (port, path, keep_alive, r.headers))
+                    for k in absent:
+                        self.assertIsNone(r.header(k), (port, path, keep_alive, r.headers))
+                    if not keep_alive:
+                        break
+            finally:
+                c.close()
+        for _ in range(2):
+            for ka in (True, False):
+                conn = "keep-alive" if ka else "close"
+                check(self.srv.port2, "/page.txt", ka,
+                      {"Content-Type": "text/plain", "X-A": "1", "Cache-Control": "max-age=3600",
+                       "Connection": conn, "Accept-Ranges": "bytes"},
+                      ["X-Six", "X-Arg", "Keep-Alive"])
+                self.assertIsNotNone(self.h("/page.txt").header("ETag"))
+                check(self.srv.port6, "/page.txt", ka,
+                      {"Content-Type": "text/plain; charset=koi8-r", "X-Six": "six", "Connection": conn},
+                      ["ETag", "X-A", "Expires", "Keep-Alive"])
+                check(self.srv.port7, "/page.txt?v=first", ka,
+                      {"Content-Type": "text/plain", "X-Arg": "first", "Connection": conn,
+                       **({"Keep-Alive": "timeout=25"} if ka else {})},
+                      ["X-Six", "X-A"])
+                check(self.srv.port7, "/page.txt?v=second", ka, {"X-Arg": "second"}, ["X-Six"])
+                check(self.srv.port7, "/page.txt", ka, {"Content-Length": "5"}, ["X-Arg"])
+
+    def test_relative_expires_follows_the_clock(self):
+        """expires 1h is counted from each answer's Date, not from the first answer."""
+        seen = set()
+        for _ in range(2):
+            r = self.h("/page.txt")
+            exp = email.utils.parsedate_to_datetime(r.header("Expires")).timestamp()
+            date = email.utils.parsedate_to_datetime(r.header("Date")).timestamp()
+            self.assertEqual(exp - date, 3600, r.headers)
+            seen.add(exp)
+            time.sleep(1.2)
+        self.assertEqual(len(seen), 2)
 
     def test_empty_types_clears(self):
         r = self.srv.get("/plain/style.css", port=self.srv.port5)
