@@ -38,7 +38,7 @@ done
 shift $((OPTIND - 1))
 URLPATH=${1:-/index.html}
 
-command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
+command -v valgrind >/dev/null || "$BENCH_DIR/setup.sh" -q || exit 1
 [ -x "$BIN" ] || { echo "instructions.sh: no binary at $BIN (build first)" >&2; exit 1; }
 
 TMP=$(mktemp -d)

@@ -31,6 +31,8 @@ declare -A PKG_OF=(
   [taskset]=util-linux
   [ss]=iproute2
   [ps]=procps
+  [valgrind]=valgrind
+  [callgrind_annotate]=valgrind
 )
 SERVICES=(nginx h2o lighttpd)
 
