@@ -257,6 +257,18 @@ def cell_table(cells, cell, servers):
 
 
 # ----------------------------------------------------------------- idle, idlecpu, syscalls
+def median_wrk(files):
+    """p99 and req/s of several wrk runs (comma-separated files): the median of each,
+    the lower middle for an even count."""
+    runs = [r for r in (parse_wrk(f) for f in (files or "").split(",")) if r]
+    if not runs:
+        return None
+    def mid(key):
+        vals = sorted(r[key] for r in runs if r.get(key) is not None)
+        return vals[(len(vals) - 1) // 2] if vals else None
+    return {"p99": mid("p99"), "rps": mid("rps"), "runs": len(runs)}
+
+
 def idle_section(out, servers):
     rows = read_tsv(os.path.join(out, "idle.tsv"), 12)
     if not rows:
@@ -268,7 +280,7 @@ def idle_section(out, servers):
             trows.append([s, "did not start: " + note[:120].replace("|", "/")] + [""] * 10)
             continue
         opened, alive, r0, r1 = int(opened or 0), int(alive or 0), int(r0 or 0), int(r1 or 0)
-        a, b = parse_wrk(w0), parse_wrk(w1)
+        a, b = median_wrk(w0), median_wrk(w1)
         bpc = (r1 - r0) / opened if opened else None
         p99r = (b["p99"] / a["p99"]) if a and b and a.get("p99") and b.get("p99") else None
         by[s] = {"bpc": bpc, "p99_ratio": p99r, "opened": opened, "target": int(k or 0), "alive": alive}
@@ -484,8 +496,9 @@ def build_report(out):
     idle_t, idle_by = idle_section(out, servers)
     if idle_t:
         parts.append("")
-        parts.append("#### idle - %s idle keep-alive connections, 1 worker; wrk ka612 %s s without / with them held"
-                     % (meta.get("idle_k", "?"), meta.get("idle_wrk", "?")))
+        parts.append("#### idle - %s idle keep-alive connections, 1 worker; wrk ka612 %s x %s s without, then "
+                     "with them held (p99 and req/s: medians of the runs)"
+                     % (meta.get("idle_k", "?"), meta.get("idle_runs", "1"), meta.get("idle_wrk", "?")))
         parts.append("")
         parts.append("RSS = sum of VmRSS over all the server's processes. \"still open at end\" counts the idle "
                      "connections the server had not closed when the client let go of them. \"reclaim CPU\" is "

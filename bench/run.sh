@@ -28,6 +28,8 @@
 #   -k K      idle connections for the idle cell (default 10000)
 #   -c N      wrk connections (default 50)
 #   --idle-wrk SECS      wrk runs of the idle cell (default 5)
+#   --idle-runs N        wrk runs without and N with the idle connections held
+#                        (default 3; the report compares the medians of their p99)
 #   --idle-secs SECS     no-traffic window of the idlecpu cell (default 5)
 #   --syscall-secs SECS  traced wrk run of the syscalls cell (default 3)
 #   --port-base P        first port to try (default 24080; below the ephemeral range)
@@ -69,6 +71,7 @@ OUT=""
 IDLE_K=10000
 CONNS=50
 IDLE_WRK=5
+IDLE_RUNS=3
 IDLE_SECS=5
 SYSCALL_SECS=3
 PORT_BASE=24080
@@ -99,6 +102,7 @@ while [ $# -gt 0 ]; do
     -k) [ $# -ge 2 ] || die "-k needs a value"; IDLE_K=$2; shift 2 ;;
     -c) [ $# -ge 2 ] || die "-c needs a value"; CONNS=$2; shift 2 ;;
     --idle-wrk) [ $# -ge 2 ] || die "$1 needs a value"; IDLE_WRK=$2; shift 2 ;;
+    --idle-runs) [ $# -ge 2 ] || die "$1 needs a value"; IDLE_RUNS=$2; shift 2 ;;
     --idle-secs) [ $# -ge 2 ] || die "$1 needs a value"; IDLE_SECS=$2; shift 2 ;;
     --syscall-secs) [ $# -ge 2 ] || die "$1 needs a value"; SYSCALL_SECS=$2; shift 2 ;;
     --port-base) [ $# -ge 2 ] || die "$1 needs a value"; PORT_BASE=$2; shift 2 ;;
@@ -108,7 +112,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-for v in DURATION ROUNDS IDLE_K CONNS IDLE_WRK IDLE_SECS SYSCALL_SECS PORT_BASE SERVER_CPU CLIENT_CPU; do
+for v in DURATION ROUNDS IDLE_K CONNS IDLE_WRK IDLE_RUNS IDLE_SECS SYSCALL_SECS PORT_BASE SERVER_CPU CLIENT_CPU; do
   isint "${!v}" || die "$v must be a non-negative integer, got '${!v}'"
 done
 [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 300 ] || die "-d must be 1..300"
@@ -116,6 +120,7 @@ done
 [ "$IDLE_K" -ge 1 ] && [ "$IDLE_K" -le 60000 ] || die "-k must be 1..60000"
 [ "$CONNS" -ge 1 ] && [ "$CONNS" -le 1000 ] || die "-c must be 1..1000"
 [ "$IDLE_WRK" -ge 1 ] && [ "$IDLE_WRK" -le 120 ] || die "--idle-wrk must be 1..120"
+[ "$IDLE_RUNS" -ge 1 ] && [ "$IDLE_RUNS" -le 9 ] || die "--idle-runs must be 1..9"
 [ "$IDLE_SECS" -ge 1 ] && [ "$IDLE_SECS" -le 120 ] || die "--idle-secs must be 1..120"
 [ "$SYSCALL_SECS" -ge 1 ] && [ "$SYSCALL_SECS" -le 60 ] || die "--syscall-secs must be 1..60"
 [ "$PORT_BASE" -ge 1024 ] && [ "$PORT_BASE" -le 64000 ] || die "--port-base must be 1024..64000"
@@ -704,8 +709,11 @@ idle_cell() { # server
   if [ "$k" -gt "$cap" ]; then k=$cap; note="capped at $cap by the open-files limit $NOFILE"; fi
   local k0 k1 k2 k3
   k0=$(reclaim_ticks)
-  wrk_run 1 /index.html "$IDLE_WRK" ka "$s-idle-without"
-  local wrk0=$W_FILE
+  local wrk0="" wrk1="" j
+  for j in $(seq 1 "$IDLE_RUNS"); do
+    wrk_run 1 /index.html "$IDLE_WRK" ka "$s-idle-without-$j"
+    wrk0="$wrk0${wrk0:+,}$W_FILE"
+  done
   k1=$(reclaim_ticks)
   sleep 0.5
   pids=$(server_pids)
@@ -720,7 +728,7 @@ idle_cell() { # server
     src=127.0.0.$(( i + 1 ))
     # shellcheck disable=SC2086
     $pre python3 "$BENCH_DIR/idle_client.py" "$HOST" "$SRV_PORT" /index.html "$share" "$src" \
-      "$TMP/idle.ready.$i" "$release" $(( IDLE_WRK + 300 )) >"$TMP/idle.out.$i" 2>&1 &
+      "$TMP/idle.ready.$i" "$release" $(( IDLE_WRK * IDLE_RUNS + 300 )) >"$TMP/idle.out.$i" 2>&1 &
     cp=$!; cps+=("$cp"); BG_PIDS+=("$cp"); readies+=("$TMP/idle.ready.$i")
   done
   local all
@@ -744,8 +752,10 @@ idle_cell() { # server
   # shellcheck disable=SC2086
   r1=$(rss_bytes $pids)
   k2=$(reclaim_ticks)
-  wrk_run 1 /index.html "$IDLE_WRK" ka "$s-idle-with"
-  local wrk1=$W_FILE
+  for j in $(seq 1 "$IDLE_RUNS"); do
+    wrk_run 1 /index.html "$IDLE_WRK" ka "$s-idle-with-$j"
+    wrk1="$wrk1${wrk1:+,}$W_FILE"
+  done
   k3=$(reclaim_ticks)
   touch "$release"
   local alive_n=0
@@ -784,6 +794,7 @@ for c in ka612 pipe16 ka64k ka1m close612; do has_cell "$c" && W1_CELLS="$W1_CEL
   printf 'conns\t%s\n' "$CONNS"
   printf 'idle_k\t%s\n' "$IDLE_K"
   printf 'idle_wrk\t%s\n' "$IDLE_WRK"
+  printf 'idle_runs\t%s\n' "$IDLE_RUNS"
   printf 'idle_secs\t%s\n' "$IDLE_SECS"
   printf 'syscall_secs\t%s\n' "$SYSCALL_SECS"
   printf 'pipe_depth\t%s\n' "$PIPE_DEPTH"
