@@ -228,8 +228,12 @@ void Connection::handle_request(Request& r) {
         s.body_left = r.content_length;
         s.chunked.reset();
     }
-    if (r.expect_continue && s.in_body && ex.keep_alive && in_.size() == s.parser.head_size())
-        s.out.append(kContinue);
+    if (r.chunked && !chunked_prefix_valid()) {
+        // Framing already broken in the bytes that came with the head: 400 before any
+        // handler answers (nginx, which reads what is there first, does the same).
+        fail_request(400);
+        return;
+    }
     ex.uri.swap(s.path);  // reuse the grown buffer: no allocation per request for the path
     Router::handle(ex);
     if (!ex.async) s.path.swap(ex.uri);
@@ -247,6 +251,27 @@ void Connection::handle_request(Request& r) {
     if (!ex.keep_alive) flags_ |= kClosing;
 }
 
+void Connection::continue_if_expected(const Exchange& ex) {
+    ActiveState& s = *st_;
+    if (ex.r.expect_continue && s.in_body && ex.keep_alive && in_.size() == s.parser.head_size())
+        s.out.append(kContinue);
+}
+
+bool Connection::chunked_prefix_valid() const {
+    ChunkedDecoder d;
+    const char* p = in_.begin() + st_->parser.head_size();
+    size_t n = in_.size() - st_->parser.head_size();
+    while (n > 0) {
+        size_t consumed = 0, off = 0, len = 0;
+        ChunkedDecoder::Status st = d.decode(p, n, consumed, off, len);
+        if (st == ChunkedDecoder::Status::error) return false;
+        if (st == ChunkedDecoder::Status::done || consumed == 0) return true;
+        p += consumed;
+        n -= consumed;
+    }
+    return true;
+}
+
 void Connection::discard_body() {
     ActiveState& s = *st_;
     if (!s.body_chunked) {
@@ -260,11 +285,11 @@ void Connection::discard_body() {
         size_t consumed = 0, off = 0, len = 0;
         ChunkedDecoder::Status st = s.chunked.decode(in_.begin(), in_.size(), consumed, off, len);
         in_.consume(consumed);
-        uint64_t max = static_cast<uint64_t>(cfg_->client_max_body_size);
-        if (st == ChunkedDecoder::Status::error || (max && s.chunked.body_size() > max)) {
+        if (st == ChunkedDecoder::Status::error) {
             // The response is already queued; the framing is broken, so nothing after it
-            // can be trusted: close after sending it.
-            core::logf(core::LogLevel::info, "client sent an invalid or too large chunked body: %s", s.chunked.error());
+            // can be trusted: close after sending it. (A body that is only discarded has no
+            // size limit, as in nginx: it costs no memory.)
+            core::logf(core::LogLevel::info, "client sent an invalid chunked body: %s", s.chunked.error());
             s.in_body = false;
             flags_ |= kClosing;
             return;

@@ -91,6 +91,9 @@ public:
     // Run the connection again after the current callbacks (new output, resumed input).
     void wake();
     bool can_take_output() const;
+    // "100 Continue" for a request that asked for it and whose body has not started to
+    // arrive, once routing has accepted its size (none before a 413, as nginx).
+    void continue_if_expected(const Exchange& ex);
     // The head of the request being handled (valid inside its handling).
     std::string_view current_head() const { return {in_.begin(), st_->parser.head_size()}; }
 
@@ -115,6 +118,8 @@ private:
     void process_input();
     void handle_request(Request& r);
     void discard_body();
+    // A chunked body's bytes already read are well framed so far (false: answer 400).
+    bool chunked_prefix_valid() const;
     void feed_async();
     void fail_request(int status);
     bool flush();             // false: connection closed

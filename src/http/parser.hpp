@@ -15,6 +15,7 @@ namespace riptide::http {
 struct ParserLimits {
     uint32_t max_request_line = 8192;    // longer: 414
     uint32_t max_header_bytes = 32768;   // request line + fields: longer: 431
+    uint32_t max_field_line = 8192;      // one field line, CRLF included: longer: 400 (nginx)
     uint32_t max_headers = 100;          // more fields: 431
 };
 

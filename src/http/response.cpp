@@ -75,7 +75,8 @@ std::string_view error_page_body(int status, bool server_tokens) {
     std::string title;
     core::append_decimal(title, static_cast<uint64_t>(status));
     title += ' ';
-    title += status_reason(status);
+    // nginx's pages say "302 Found" where its status line says "Moved Temporarily"
+    title += status == 302 ? std::string_view("Found") : status_reason(status);
     std::string body = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
                        "</h1></center>\r\n<hr><center>" + std::string(server_tokens ? "riptide/" RIPTIDE_VERSION : "riptide") +
                        "</center>\r\n</body>\r\n</html>\r\n";

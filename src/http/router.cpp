@@ -99,6 +99,9 @@ void Router::run(Exchange& ex) {
         finish_error(ex, 404);  // "internal": not for requests from outside
         return;
     }
+    // keepalive_timeout and keepalive_requests of the location (nginx applies them once
+    // the location is known; the server's were applied when the request was read).
+    if (ex.cfg->keepalive_timeout_ms <= 0 || ex.c.requests() >= ex.cfg->keepalive_requests) ex.keep_alive = false;
     if (!access_allowed(ex)) {
         finish_error(ex, 403);
         return;
@@ -110,6 +113,7 @@ void Router::run(Exchange& ex) {
         finish_error(ex, 413);
         return;
     }
+    if (ex.redirects == 0 && !ex.in_error_page) ex.c.continue_if_expected(ex);
     const config::ReturnConfig* ret = ex.location && ex.location->return_ ? &*ex.location->return_ : nullptr;
     if (ret) {
         do_return(ex, *ret);
@@ -202,16 +206,26 @@ void Router::do_return(Exchange& ex, const config::ReturnConfig& ret) {
     }
     // Inside an error page the original status stands (nginx's err_status).
     int code = ex.in_error_page && ex.override_status ? ex.override_status : ret.code;
-    StaticHandler::respond_text(ex, code, ex.cfg->default_type, text);
+    // The type of the URI's extension, else default_type (nginx's ngx_http_set_content_type).
+    std::string_view uri = ex.uri;
+    size_t slash = uri.rfind('/'), dot = uri.rfind('.');
+    std::string_view ext = dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)
+                               ? std::string_view() : uri.substr(dot + 1);
+    const std::string& type = ex.cfg->mime_type(ext);
+    StaticHandler::respond_text(ex, code, type, text);
 }
 
 void Router::do_try_files(Exchange& ex, const config::TryFilesConfig& tf) {
     for (const std::string& f : tf.files) {
         std::string cand = f.find('$') == std::string::npos ? f : expand_variables(ex, f);
+        // "name/" tests for a directory, and the URI becomes "name" (nginx): a directory
+        // asked for without its slash is then redirected to it like any other. Whether it
+        // is a directory test is the template's, not what its variables expand to.
+        bool dir = !f.empty() && f.back() == '/';
+        if (dir && !cand.empty() && cand.back() == '/') cand.pop_back();
         if (cand.empty() || cand.front() != '/') cand.insert(cand.begin(), '/');
         std::string norm;
         if (normalize_path(cand, norm) != PathError::none) continue;
-        bool dir = cand.back() == '/';
         if (StaticHandler::exists(ex, norm, dir)) {
             // Served in this location, without matching locations again (nginx's try_files).
             ex.uri = norm;

@@ -196,11 +196,19 @@ void StaticHandler::respond_text(Exchange& ex, int status, std::string_view cont
     net::OutputChain& out = ex.c.state().out;
     std::string& o = out.own();
     size_t from = o.size();
+    // nginx closes after these errors (its special response handler).
+    if (status == 400 || status == 413 || status == 414 || status == 500 || status == 501) ex.keep_alive = false;
     append_head_start(ex, o, status);
-    append_content_type(ex, o, content_type);
-    o += "Content-Length: ";
-    core::append_decimal(o, body.size());
-    o += "\r\n";
+    if (status == 204) {
+        // No content: no type and no length (RFC 9110 § 8.6), as nginx.
+        content_type = {};
+        body = {};
+    } else {
+        append_content_type(ex, o, content_type);
+        o += "Content-Length: ";
+        core::append_decimal(o, body.size());
+        o += "\r\n";
+    }
     o += extra_headers;
     append_head_end(ex, o, status);
     o += "\r\n";
@@ -282,7 +290,10 @@ bool StaticHandler::exists(Exchange& ex, std::string_view uri, bool dir) {
 }
 
 int StaticHandler::serve(Exchange& ex) {
-    if (ex.r.method != Method::get && ex.r.method != Method::head && !ex.in_error_page) return 405;
+    // As nginx: POST looks for the file like GET (404 when there is none, the redirect of
+    // a directory) and is refused only when there is something to serve; others at once.
+    const bool post = ex.r.method == Method::post && !ex.in_error_page;
+    if (ex.r.method != Method::get && ex.r.method != Method::head && !post && !ex.in_error_page) return 405;
     int dir_fd;
     std::string& scratch = ex.c.state().rel;
     std::string_view rel;
@@ -312,6 +323,7 @@ int StaticHandler::serve(Exchange& ex) {
                                              rel.data(), res.err);
         return errno_status(res.err);
     }
+    if (post) return 405;
     serve_file(ex, *static_cast<CachedFile*>(res.file.get()));
     return 0;
 }
@@ -324,6 +336,7 @@ int StaticHandler::serve_directory(Exchange& ex, int dir_fd, std::string_view re
         candidate += index;
         OpenResult res = s.files().open(dir_fd, candidate, *ex.cfg, s.loop().now_ms());
         if (res.file) {
+            if (ex.r.method == Method::post && !ex.in_error_page) return 405;
             serve_file(ex, *static_cast<CachedFile*>(res.file.get()));
             return 0;
         }
@@ -333,7 +346,7 @@ int StaticHandler::serve_directory(Exchange& ex, int dir_fd, std::string_view re
     int fd = os::open_beneath(dir_fd, c_path(rel, candidate), true);
     if (fd < 0) return errno_status(-fd);
     os::UniqueFd dir(fd);
-    if (!ex.cfg->autoindex) return 403;
+    if (!ex.cfg->autoindex || ex.r.method == Method::post) return 403;  // nginx lists for GET and HEAD only
 
     // A listing: directories first, then files, each sorted by name; names escaped.
     std::vector<os::DirEntry> entries;
@@ -420,6 +433,10 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
     std::string& o = out.own();
     size_t from = o.size();
     // Status line, the entity's fields in nginx's order, validators; the caller ends the head.
+    // nginx sends Last-Modified only with 200, 206 and 304 (not with an error page's
+    // file), and Accept-Ranges only where ranges are allowed.
+    bool last_modified = true;
+    const bool ranges_on = !cfg.max_ranges || *cfg.max_ranges > 0;
     auto entity_fields = [&](std::string& to, std::string_view type, const uint64_t* length) {
         append_content_type(ex, to, type);
         if (length) {
@@ -427,11 +444,14 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
             core::append_decimal(to, *length);
             to += "\r\n";
         }
-        to += "Last-Modified: ";
-        to += lm;
-        to += "\r\n";
+        if (last_modified) {
+            to += "Last-Modified: ";
+            to += lm;
+            to += "\r\n";
+        }
     };
     auto entity_head = [&](int code, std::string_view type, const uint64_t* length) {
+        last_modified = code == 200 || code == 206 || code == 304;
         append_head_start(ex, o, code);
         entity_fields(o, type, length);
         append_connection(ex.keep_alive, ex.cfg, o);
@@ -534,7 +554,7 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
                 append_connection(ex.keep_alive, ex.cfg, t);
                 if (cfg.etag) t += f.etag_field;
                 append_configured_headers(ex, t, 200);
-                t += "Accept-Ranges: bytes\r\n\r\n";
+                t += ranges_on ? "Accept-Ranges: bytes\r\n\r\n" : "\r\n";
             }
         }
         if (!ready.text.empty()) {
@@ -548,7 +568,7 @@ void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
     }
     int code = plain ? 200 : ex.override_status;
     entity_head(code, content_type, &info.size);
-    o += plain ? "Accept-Ranges: bytes\r\n\r\n" : "\r\n";
+    o += code == 200 && ranges_on ? "Accept-Ranges: bytes\r\n\r\n" : "\r\n";
     out.commit_own(from);
     if (body) add_body(0, info.size);
 }

@@ -66,8 +66,12 @@ core::Result<Runtime, std::string> make_runtime(std::shared_ptr<const config::Co
     s->groups = config::group_listens(*s->http);
     const config::Settings& hs = s->http->settings;
     s->parser.max_request_line = static_cast<uint32_t>(hs.large_client_header_buffers_size);
-    s->parser.max_header_bytes =
-        static_cast<uint32_t>(hs.large_client_header_buffers_size * hs.large_client_header_buffers_count);
+    // nginx fits a head in client_header_buffer_size, then in up to N large buffers, a
+    // line never split between two: the request line and each field line within one large
+    // buffer, the whole head within all of them.
+    s->parser.max_field_line = static_cast<uint32_t>(hs.large_client_header_buffers_size);
+    s->parser.max_header_bytes = static_cast<uint32_t>(
+        hs.client_header_buffer_size + hs.large_client_header_buffers_size * hs.large_client_header_buffers_count);
     s->parser.max_headers = 100;
     s->worker_connections = cfg->main.events.worker_connections;
     if (hs.is_set("root") || hs.is_set("alias")) open_roots(*s, hs, prefix);

@@ -1,5 +1,6 @@
-// Range parsing: every satisfiable range lies inside the representation, ranges are sorted
-// and disjoint, and the bytes asked for never exceed the representation's size.
+// Range parsing: every satisfiable range lies inside the representation, and several ranges
+// (kept in the order asked, as nginx) never add up to more than the representation's size
+// nor to more parts than its size allows (~100 bytes of part headers each).
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -20,9 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint64_t total = 0;
     for (size_t i = 0; i < ranges.size(); ++i) {
         if (ranges[i].first > ranges[i].last || ranges[i].last >= length) abort();
-        if (i && ranges[i].first <= ranges[i - 1].last + 1) abort();
         total += ranges[i].size();
     }
     if (total > length) abort();
+    if (ranges.size() > 1 && ranges.size() * 100 > length) abort();
     return 0;
 }

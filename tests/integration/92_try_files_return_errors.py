@@ -30,6 +30,9 @@ http {
         location = /r444 { return 444; }
         location = /r204 { return 204; }
         location /typed/ { default_type application/json; return 200 '{"a":1}'; }
+        location /ext/ { return 200 "by extension"; }
+        location /ka0/ { keepalive_timeout 0; return 200 "no keep-alive here"; }
+        location /small/ { client_max_body_size 10; return 200 "small"; }
     }
 
     server {
@@ -61,6 +64,7 @@ http {
         location /eq/ { error_page 404 = /eqtarget; }
         location = /eqtarget { return 202 "eq target"; }
         location /forbidden/ { return 403; }
+        location /norange/ { max_ranges 0; }
     }
 }
 """.replace("internal_marker_placeholder;", "")
@@ -81,6 +85,7 @@ class Return(unittest.TestCase):
             "errs/50x.html": "<h1>50x page</h1>\n",
             "errs/ok.html": "ok page\n",
             "errs/exists.txt": "exists\n",
+            "errs/norange/f.txt": "no ranges here\n",
         })
         try:
             cls.srv.start()
@@ -152,6 +157,61 @@ class Return(unittest.TestCase):
         r = self.srv.get("/r204", host="ret.test")
         self.assertEqual(r.status, 204, r)
         self.assertEqual(r.body, b"")
+        # no content: neither a type nor a length (RFC 9110 § 8.6; nginx alike)
+        self.assertIsNone(r.header("Content-Length"), r.headers)
+        self.assertIsNone(r.header("Content-Type"), r.headers)
+
+    def test_return_text_type_from_the_uri_extension(self):
+        # nginx types a return's text by the URI's extension, default_type otherwise
+        self.assertEqual(self.srv.get("/ext/page.html", host="ret.test").header("Content-Type"), "text/html")
+        self.assertEqual(self.srv.get("/ext/page", host="ret.test").header("Content-Type"), "text/plain")
+        self.assertEqual(self.srv.get("/ext/a.b/page", host="ret.test").header("Content-Type"), "text/plain")
+
+    def test_server_errors_close_the_connection(self):
+        for path in ("/r500",):
+            data, closed = self.srv.raw(build_request(path, host="ret.test", close=False)
+                                        + build_request("/text", host="ret.test", close=False))
+            self.assertTrue(data.startswith(b"HTTP/1.1 500 "), data[:40])
+            self.assertIn(b"Connection: close\r\n", data)
+            self.assertTrue(closed)
+            self.assertNotIn(b"text body", data)
+
+    def test_location_keepalive_timeout_zero_closes(self):
+        """keepalive_timeout 0 in the location: the answer says close, and nothing after it
+        on that connection is answered (it used to say keep-alive and then close)."""
+        data, closed = self.srv.raw(build_request("/ka0/x", host="ret.test", close=False)
+                                    + build_request("/text", host="ret.test", close=False))
+        self.assertIn(b"Connection: close\r\n", data)
+        self.assertTrue(closed)
+        self.assertEqual(data.count(b"HTTP/1.1 "), 1, data)
+
+    def test_expect_continue_not_sent_before_413(self):
+        head = (b"POST /small/x HTTP/1.1\r\nHost: ret.test\r\nContent-Length: 11\r\n"
+                b"Expect: 100-continue\r\n\r\n")
+        data, closed = self.srv.raw(head)
+        self.assertTrue(data.startswith(b"HTTP/1.1 413 "), data[:60])
+        self.assertNotIn(b"100 Continue", data)
+        data, _ = self.srv.raw(head.replace(b"Length: 11", b"Length: 5"), timeout=1.0)
+        self.assertTrue(data.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), data[:60])
+
+    def test_broken_chunked_body_is_400_before_the_answer(self):
+        for body in (b"zz\r\nabc\r\n0\r\n\r\n", b"3\r\nabcX0\r\n\r\n"):
+            data, closed = self.srv.raw(b"POST /text HTTP/1.1\r\nHost: ret.test\r\n"
+                                        b"Transfer-Encoding: chunked\r\n\r\n" + body)
+            self.assertTrue(data.startswith(b"HTTP/1.1 400 "), data[:60])
+            self.assertTrue(closed)
+        # a good chunked body of any size is discarded and the connection kept (nginx)
+        big = b"".join(b"%x\r\n%s\r\n" % (4000, b"x" * 4000) for _ in range(30)) + b"0\r\n\r\n"
+        c = self.srv.conn()
+        try:
+            c.send(b"POST /small/x HTTP/1.1\r\nHost: ret.test\r\nTransfer-Encoding: chunked\r\n\r\n" + big
+                   + build_request("/text", host="ret.test", close=False))
+            r1 = c.read_response()
+            r2 = c.read_response()
+        finally:
+            c.close()
+        self.assertEqual((r1.status, r1.body, r1.header("Connection")), (200, b"small", "keep-alive"))
+        self.assertEqual((r2.status, r2.body), (200, b"text body"))
 
     def test_return_444_closes_without_response(self):
         data, closed = self.srv.raw(build_request("/r444", host="ret.test"))
@@ -187,6 +247,53 @@ class Return(unittest.TestCase):
         # $uri/ matches the directory -> its index
         r = self.spa("/sub/")
         self.assertEqual((r.status, r.body), (200, b"sub index\n"), r)
+
+    def test_post_looks_for_the_file_first(self):
+        # nginx: POST to a missing file is 404 (here through error_page), to a file 405
+        r = self.srv.get("/missing.txt", port=self.srv.port3, method="POST", body=b"x=1")
+        self.assertEqual(r.status, 404, r)
+        self.assertIn(b"custom 404", r.body)
+        r = self.srv.get("/exists.txt", port=self.srv.port3, method="POST", body=b"x=1")
+        self.assertEqual(r.status, 405, r)
+        r = self.srv.get("/exists.txt", port=self.srv.port3, method="PUT", body=b"x=1")
+        self.assertEqual(r.status, 405, r)
+
+    def test_error_page_file_fields(self):
+        # nginx sends Last-Modified only with 200/206/304, and Accept-Ranges with a 200
+        r = self.srv.get("/nothing", port=self.srv.port3)
+        self.assertEqual(r.status, 404, r)
+        self.assertIsNone(r.header("Last-Modified"), r.headers)
+        self.assertIsNotNone(r.header("ETag"), r.headers)
+        self.assertIsNone(r.header("Accept-Ranges"), r.headers)
+        r = self.srv.get("/ok/missing", port=self.srv.port3)
+        self.assertEqual((r.status, r.body), (200, b"ok page\n"), r)
+        self.assertIsNotNone(r.header("Last-Modified"), r.headers)
+        self.assertEqual(r.header("Accept-Ranges"), "bytes", r.headers)
+
+    def test_max_ranges_zero_offers_no_ranges(self):
+        r = self.srv.get("/norange/f.txt", port=self.srv.port3, headers={"Range": "bytes=0-1"})
+        self.assertEqual((r.status, r.body), (200, b"no ranges here\n"), r)
+        self.assertIsNone(r.header("Accept-Ranges"), r.headers)
+        self.assertEqual(self.srv.get("/exists.txt", port=self.srv.port3).header("Accept-Ranges"), "bytes")
+
+    def test_redirect_page_titles_like_nginx(self):
+        r = self.srv.get("/r302", host="ret.test")
+        self.assertIn(b"<title>302 Found</title>", r.body)
+        self.assertIn(b"<title>301 Moved Permanently</title>", self.srv.get("/r301", host="ret.test").body)
+
+    def test_host_with_dot_dot_is_400(self):
+        for host in ("..", "a..b", "ret.test.."):
+            data, closed = self.srv.raw(b"GET /text HTTP/1.1\r\nHost: " + host.encode() + b"\r\n\r\n")
+            self.assertTrue(data.startswith(b"HTTP/1.1 400 "), (host, data[:40]))
+        r = self.srv.get("/text", host="ret.test.")
+        self.assertEqual(r.status, 200, r)
+
+    def test_try_files_directory_without_slash_redirects(self):
+        # $uri/ tests the directory, the URI stays /sub, which is redirected to /sub/
+        # like any directory named without its slash (nginx)
+        r = self.spa("/sub?q=1")
+        self.assertEqual(r.status, 301, r)
+        self.assertEqual(r.header("Location"), f"http://127.0.0.1:{self.srv.port2}/sub/?q=1")
 
     def test_try_files_eq_404(self):
         r = self.spa("/strict/real.txt")

@@ -91,6 +91,8 @@ const Case kCases[] = {
     {"missing Host", "GET / HTTP/1.1\r\n\r\n", ParseStatus::error, 400},
     {"duplicate Host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", ParseStatus::error, 400},
     {"invalid Host", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", ParseStatus::error, 400},
+    {"dot-dot Host", "GET / HTTP/1.1\r\nHost: a..b\r\n\r\n", ParseStatus::error, 400},
+    {"dot-dot absolute-form", "GET http://../x HTTP/1.1\r\nHost: a\r\n\r\n", ParseStatus::error, 400},
     {"space before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", ParseStatus::error, 400},
     {"obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  2\r\n\r\n", ParseStatus::error, 400},
     {"NUL in value", std::string("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", 36), ParseStatus::error, 400},
@@ -226,8 +228,22 @@ TEST(RequestParser, Limits) {
     EXPECT_EQ(whole("GET /" + std::string(100, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", l).error, 414);
     // incomplete but already too long
     EXPECT_EQ(whole("GET /" + std::string(100, 'a'), l).error, 414);
-    EXPECT_EQ(whole("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(300, 'a') + "\r\n\r\n", l).error, 431);
-    EXPECT_EQ(whole("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(300, 'a'), l).error, 431);
+    // one field line longer than a large buffer: 400, complete or not (nginx)
+    l.max_field_line = 64;
+    EXPECT_EQ(whole("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(100, 'a') + "\r\n\r\n", l).error, 400);
+    EXPECT_EQ(whole("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(100, 'a'), l).error, 400);
+    EXPECT_EQ(whole("GET / HTTP/1.1\r\nHost: a\r\nX" + std::string(100, 'a'), l).error, 400);
+    EXPECT_EQ(whole("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(58, 'a') + "\r\n\r\n", l).status,
+              ParseStatus::complete);
+    // short lines that add up past the head's bound: 431
+    std::string many = "GET / HTTP/1.1\r\nHost: a\r\n";
+    for (int i = 0; i < 3; ++i) many += "X" + std::to_string(i) + ": " + std::string(50, 'a') + "\r\n";
+    l.max_headers = 10;
+    l.max_header_bytes = 150;
+    EXPECT_EQ(whole(many + "\r\n", l).error, 431);
+    EXPECT_EQ(whole(many, l).error, 431);
+    l.max_headers = 4;
+    l.max_header_bytes = 256;
     EXPECT_EQ(whole("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n", l).error, 431);
     EXPECT_EQ(whole("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\n\r\n", l).status, ParseStatus::complete);
     // too many empty lines before the request
