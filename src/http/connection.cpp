@@ -8,6 +8,7 @@
 #include "http/server.hpp"
 #include "http/exchange.hpp"
 #include "http/router.hpp"
+#include "http/response.hpp"
 #include "http/static_handler.hpp"
 #include "os/log_file.hpp"
 #include "os/io.hpp"
@@ -308,7 +309,13 @@ void Connection::fail_request(int status) {
     Exchange ex(*this, none);
     ex.keep_alive = false;
     ex.cfg = cfg_;
-    StaticHandler::respond_error(ex, status);
+    if (status == 494) {
+        // A header line too long: 400 with nginx's "Request Header Or Cookie Too Large" page.
+        status = 400;
+        StaticHandler::respond_text(ex, status, "text/html", error_page_body(494, !cfg_ || cfg_->server_tokens));
+    } else {
+        StaticHandler::respond_error(ex, status);
+    }
     ex.status = status;
     flags_ |= kClosing;
 }
@@ -325,6 +332,12 @@ bool Connection::flush() {
         flags_ &= ~kCanWrite;
         if (written || timer_mode_ != TimerMode::send)
             set_deadline(TimerMode::send, server_.loop().now_ms() + static_cast<uint64_t>(cfg_->send_timeout_ms));
+    }
+    if (r == net::OutputChain::Flush::yield) {
+        // Still writable (no edge will come): go on after the other ready connections.
+        if (written || timer_mode_ != TimerMode::send)
+            set_deadline(TimerMode::send, server_.loop().now_ms() + static_cast<uint64_t>(cfg_->send_timeout_ms));
+        wake();
     }
     return true;
 }

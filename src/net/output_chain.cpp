@@ -8,9 +8,10 @@ namespace riptide::net {
 
 namespace {
 constexpr int kMaxIov = 64;
-// sendfile is called for at most this much at once so that one connection cannot hold the
-// worker while a fast peer drains a huge file.
-constexpr size_t kSendfileChunk = 2 * 1024 * 1024;
+// A connection sends at most this much of a file per turn, then lets the others of the
+// worker go (Flush::yield): one fast peer cannot hold the worker with a huge file, and
+// many large responses go out interleaved in turns rather than one whole file each.
+constexpr size_t kSendfileChunk = 256 * 1024;
 // Sent bytes at the front of the own storage are dropped only past this much.
 constexpr size_t kReclaimMin = 64 * 1024;
 }  // namespace
@@ -101,6 +102,8 @@ OutputChain::Flush OutputChain::flush(int fd, uint64_t& written, int& err) {
                 ++head_;
             } else if (static_cast<size_t>(r.n) < want) {
                 return Flush::again;  // socket buffer full
+            } else {
+                return Flush::yield;  // its turn is over; more can be sent
             }
             continue;
         }

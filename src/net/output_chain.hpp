@@ -14,7 +14,9 @@ namespace riptide::net {
 
 class OutputChain {
 public:
-    enum class Flush { done, again, error };
+    // again: the socket is full (wait for EPOLLOUT); yield: this call sent its share of a
+    // large file and more can go at once, after the other connections have had a turn.
+    enum class Flush { done, again, yield, error };
 
     // Bytes copied into the chain's own storage (headers, generated bodies).
     void append(std::string_view s);
