@@ -134,8 +134,8 @@ ParseStatus RequestParser::parse(const char* data, size_t len) {
     size_t n = len;
     uint32_t pos = pos_;
 
-    // Limits: a request line past its bound is 414, one field line past its bound 400 (as
-    // nginx: it must fit in one large header buffer), a head past its bound 431.
+    // Limits: a request line past its bound is 414, one field line past its bound 494 (400
+    // with nginx's page: it must fit in one large header buffer), a head past its bound 431.
     auto over_limit = [&](uint32_t at) -> int {
         uint32_t used = at - line_start_;
         bool in_line = state_ == State::method || state_ == State::target || state_ == State::version ||
@@ -144,7 +144,7 @@ ParseStatus RequestParser::parse(const char* data, size_t len) {
         uint32_t field_start = state_ == State::field_name ? mark_
                                : (state_ == State::value_ows || state_ == State::value) ? spans_[nfields_].name.off
                                                                                         : at;
-        if (at - field_start > limits_.max_field_line) return 400;
+        if (at - field_start > limits_.max_field_line) return 494;
         if (used > limits_.max_header_bytes) return 431;
         return 0;
     };
@@ -272,7 +272,7 @@ ParseStatus RequestParser::parse(const char* data, size_t len) {
                 }
                 ++pos;
                 if (pos - spans_[nfields_].name.off > limits_.max_field_line)
-                    return fail(400, "request header field too large");
+                    return fail(494, "request header field too large");
                 ++nfields_;
                 state_ = State::field_start;
                 if (int s = over_limit(pos)) return fail(s, "request header too large");
@@ -287,7 +287,7 @@ need_more:
     pos_ = pos;
     if (int s = over_limit(pos)) {
         return fail(s, s == 414 ? "request line too long"
-                       : s == 400 ? "request header field too large" : "request header too large");
+                       : s == 494 ? "request header field too large" : "request header too large");
     }
     return ParseStatus::incomplete;
 }

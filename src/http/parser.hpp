@@ -15,7 +15,7 @@ namespace riptide::http {
 struct ParserLimits {
     uint32_t max_request_line = 8192;    // longer: 414
     uint32_t max_header_bytes = 32768;   // request line + fields: longer: 431
-    uint32_t max_field_line = 8192;      // one field line, CRLF included: longer: 400 (nginx)
+    uint32_t max_field_line = 8192;      // one field line, CRLF included: longer: 494 (nginx)
     uint32_t max_headers = 100;          // more fields: 431
 };
 
@@ -31,7 +31,8 @@ public:
     // `data` starts at the first byte of the request (the same address on every call
     // unless the caller moved the bytes); `len` is how many bytes are available.
     ParseStatus parse(const char* data, size_t len);
-    // The status code to answer with after ParseStatus::error (400, 414, 431, 501, 505).
+    // The status code to answer with after ParseStatus::error (400, 414, 431, 501, 505; 494
+    // is nginx's internal code for a header line too long: answered 400 with its own page).
     int error_status() const { return error_; }
     const char* error_reason() const { return reason_; }
     // Bytes of the head (request line + fields + empty line) once complete.

@@ -15,5 +15,8 @@ PathError normalize_path(std::string_view raw, std::string& out);
 
 // Percent-encodes what a path may not hold as-is (for Location headers and listings).
 std::string escape_path(std::string_view path);
+// Percent-encodes all but the unreserved bytes (ALPHA DIGIT - . _ ~), '/' included: one
+// path segment, as nginx's autoindex writes its links.
+std::string escape_segment(std::string_view name);
 
 }  // namespace riptide::http

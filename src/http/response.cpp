@@ -72,13 +72,22 @@ std::string_view error_page_body(int status, bool server_tokens) {
     int key = server_tokens ? status + 1000 : status;
     auto it = pages.find(key);
     if (it != pages.end()) return it->second;
+    const char* tokens = server_tokens ? "riptide/" RIPTIDE_VERSION : "riptide";
+    if (status == 494) {
+        // nginx's answer to a header line too long for its buffers: a 400 with this page
+        std::string body = std::string("<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n"
+                                       "<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n"
+                                       "<center>Request Header Or Cookie Too Large</center>\r\n<hr><center>") +
+                           tokens + "</center>\r\n</body>\r\n</html>\r\n";
+        return pages.emplace(key, std::move(body)).first->second;
+    }
     std::string title;
     core::append_decimal(title, static_cast<uint64_t>(status));
     title += ' ';
     // nginx's pages say "302 Found" where its status line says "Moved Temporarily"
     title += status == 302 ? std::string_view("Found") : status_reason(status);
     std::string body = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
-                       "</h1></center>\r\n<hr><center>" + std::string(server_tokens ? "riptide/" RIPTIDE_VERSION : "riptide") +
+                       "</h1></center>\r\n<hr><center>" + std::string(tokens) +
                        "</center>\r\n</body>\r\n</html>\r\n";
     return pages.emplace(key, std::move(body)).first->second;
 }

@@ -362,7 +362,9 @@ int StaticHandler::serve_directory(Exchange& ex, int dir_fd, std::string_view re
         if (e.name.empty() || e.name[0] == '.') continue;  // hidden files stay hidden
         std::string name = e.name + (e.info.is_dir ? "/" : "");
         std::string shown = name.size() > 50 ? name.substr(0, 47) + "..>" : name;
-        body += "<a href=\"" + core::html_escape(escape_path(name)) + "\">" + core::html_escape(shown) + "</a>";
+        // the link: the name as one escaped segment (nginx's), "/" after a directory's
+        body += "<a href=\"" + escape_segment(e.name) + (e.info.is_dir ? "/" : "") + "\">" + core::html_escape(shown) +
+                "</a>";
         body.append(shown.size() < 51 ? 51 - shown.size() : 1, ' ');
         char date[core::kHttpDateLen];
         core::format_http_date(e.info.mtime, date);

@@ -76,6 +76,8 @@ class BadRequests(harness.ServerTestCase):
         # one field line must fit in one large header buffer (8k): 400, as nginx
         self.assertRejected(build_request("/ok.html", {"X-Huge": "v" * 40000}), 400)
         self.assertRejected(build_request("/ok.html", {"X-Huge": "v" * 9000}), 400)
+        r = self.req(build_request("/ok.html", {"X-Huge": "v" * 9000}))
+        self.assertIn(b"<title>400 Request Header Or Cookie Too Large</title>", r.body)
         r = self.req(build_request("/ok.html", {"X-Long": "v" * 8000}))
         self.assertEqual((r.status, r.body), (200, OK_BODY))
 

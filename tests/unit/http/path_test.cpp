@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 using riptide::http::escape_path;
+using riptide::http::escape_segment;
 using riptide::http::normalize_path;
 using riptide::http::PathError;
 
@@ -65,4 +66,6 @@ TEST(Path, RefusesBadInput) {
 TEST(Path, Escape) {
     EXPECT_EQ(escape_path("/a b/c?d#e%"), "/a%20b/c%3Fd%23e%25");
     EXPECT_EQ(escape_path("/caf\xc3\xa9"), "/caf%C3%A9");
+    EXPECT_EQ(escape_segment("two & <three>.txt"), "two%20%26%20%3Cthree%3E.txt");
+    EXPECT_EQ(escape_segment("a/b:c@d!e'f\"g~h_i-j.k"), "a%2Fb%3Ac%40d%21e%27f%22g~h_i-j.k");
 }
