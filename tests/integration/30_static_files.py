@@ -96,6 +96,30 @@ class StaticFiles(harness.ServerTestCase):
             self.assertEqual(f.status, 200)
             self.assertTrue(f.read() == LARGE)
 
+    def test_large_bodies_go_out_in_turns(self):
+        """Several 5 MiB downloads at once (sent 256 KiB per connection per turn) all
+        arrive byte-exact, two of them pipelined on one connection, and a small request
+        on another connection is answered while they are all still in flight."""
+        conns = [self.server.conn(timeout=20) for _ in range(4)]
+        try:
+            for i, c in enumerate(conns):
+                c.send(build_request("/large.bin", close=False) * (2 if i == 0 else 1))
+            small = self.server.conn(timeout=5)
+            try:
+                small.send(build_request("/small.bin"))
+                r = small.read_response()
+                self.assertEqual((r.status, r.body), (200, SMALL))
+            finally:
+                small.close()
+            for i, c in enumerate(conns):
+                for _ in range(2 if i == 0 else 1):
+                    r = c.read_response()
+                    self.assertEqual(r.status, 200)
+                    self.assertTrue(r.body == LARGE, f"connection {i}: {len(r.body)} bytes")
+        finally:
+            for c in conns:
+                c.close()
+
     def test_large_body_reader_pauses(self):
         """The client stops reading for a while: the server's sendfile hits EAGAIN and
         must resume on the EPOLLOUT edge and finish byte-exact."""
