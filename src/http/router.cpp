@@ -245,6 +245,7 @@ void Router::do_try_files(Exchange& ex, const config::TryFilesConfig& tf) {
 }
 
 void Router::finish_error(Exchange& ex, int status, std::string_view extra_headers) {
+    if (StaticHandler::error_closes(status)) ex.keep_alive = false;
     if (ex.cfg && !ex.in_error_page) {
         for (const config::ErrorPageConfig& ep : ex.cfg->error_pages) {
             bool match = false;

@@ -196,8 +196,6 @@ void StaticHandler::respond_text(Exchange& ex, int status, std::string_view cont
     net::OutputChain& out = ex.c.state().out;
     std::string& o = out.own();
     size_t from = o.size();
-    // nginx closes after these errors (its special response handler).
-    if (status == 400 || status == 413 || status == 414 || status == 500 || status == 501) ex.keep_alive = false;
     append_head_start(ex, o, status);
     if (status == 204) {
         // No content: no type and no length (RFC 9110 § 8.6), as nginx.
@@ -220,7 +218,14 @@ void StaticHandler::respond_text(Exchange& ex, int status, std::string_view cont
     ex.status = status;
 }
 
+bool StaticHandler::error_closes(int status) {
+    // nginx's special response handler drops keep-alive for these (a `return` with a
+    // text of its own does not go through it and keeps the connection).
+    return status == 400 || status == 413 || status == 414 || status == 500 || status == 501;
+}
+
 void StaticHandler::respond_error(Exchange& ex, int status, std::string_view extra_headers) {
+    if (error_closes(status)) ex.keep_alive = false;
     std::string_view body = error_page_body(status, !ex.cfg || ex.cfg->server_tokens);
     respond_text(ex, status, body.empty() ? std::string_view() : std::string_view("text/html"), body, extra_headers);
 }

@@ -23,6 +23,9 @@ public:
 
     // A response with an nginx-style HTML body for the status (error or redirect).
     static void respond_error(Exchange& ex, int status, std::string_view extra_headers = {});
+    // Whether an error answer with this status ends the connection (as in nginx), also
+    // when an error_page serves it.
+    static bool error_closes(int status);
     // A response with the given body and Content-Type (return code "text").
     static void respond_text(Exchange& ex, int status, std::string_view content_type, std::string_view body,
                              std::string_view extra_headers = {});

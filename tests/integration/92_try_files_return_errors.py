@@ -27,6 +27,7 @@ http {
         location = /r404 { return 404; }
         location = /r403 { return 403; }
         location = /r500 { return 500; }
+        location = /r500text { return 500 "custom failure"; }
         location = /r444 { return 444; }
         location = /r204 { return 204; }
         location /typed/ { default_type application/json; return 200 '{"a":1}'; }
@@ -56,6 +57,7 @@ http {
 
         location = /custom404.html { internal_marker_placeholder; }
         location /boom { return 503; }
+        location = /e500 { return 500; }
         location /ok/ { error_page 404 =200 /ok.html; }
         location /missing-page/ { error_page 404 /does-not-exist.html; }
         location /named-err/ { error_page 404 @err; }
@@ -168,6 +170,20 @@ class Return(unittest.TestCase):
         self.assertEqual(self.srv.get("/ext/a.b/page", host="ret.test").header("Content-Type"), "text/plain")
 
     def test_server_errors_close_the_connection(self):
+        # a return with a text of its own keeps the connection, as in nginx
+        data, closed = self.srv.raw(build_request("/r500text", host="ret.test", close=False)
+                                    + build_request("/text", host="ret.test", close=False), timeout=1.0)
+        self.assertTrue(data.startswith(b"HTTP/1.1 500 "), data[:40])
+        self.assertIn(b"text body", data)
+        # error_page serving a 500 still closes (nginx drops keep-alive before it looks)
+        c = self.srv.conn(self.srv.port3)
+        try:
+            c.send(build_request("/e500", host="x", close=False))
+            r = c.read_response()
+        finally:
+            c.close()
+        self.assertEqual((r.status, r.header("Connection")), (500, "close"), r)
+        self.assertIn(b"50x page", r.body)
         for path in ("/r500",):
             data, closed = self.srv.raw(build_request(path, host="ret.test", close=False)
                                         + build_request("/text", host="ret.test", close=False))
