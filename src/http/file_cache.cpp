@@ -6,6 +6,7 @@
 
 #include "core/http_date.hpp"
 #include "core/strings.hpp"
+#include "http/path.hpp"
 #include "os/inotify.hpp"
 #include "os/io.hpp"
 
@@ -19,14 +20,6 @@ void FileCache::clear() {
     for (auto& kv : watched_) kv.second.clear();
 }
 
-namespace {
-std::string_view extension_of(std::string_view path) {
-    size_t slash = path.rfind('/');
-    size_t dot = path.rfind('.');
-    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return {};
-    return path.substr(dot + 1);
-}
-}  // namespace
 
 OpenResult FileCache::open(int root_fd, std::string_view rel, const config::Settings& cfg,
                            uint64_t now_ms) {

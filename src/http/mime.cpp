@@ -1,6 +1,7 @@
 #include "http/mime.hpp"
 
 #include "core/strings.hpp"
+#include "http/path.hpp"
 
 namespace riptide::http {
 
@@ -46,10 +47,7 @@ void MimeTypes::add(std::string_view ext, std::string_view type) {
 }
 
 std::string_view MimeTypes::lookup(std::string_view path) const {
-    size_t slash = path.rfind('/');
-    size_t dot = path.rfind('.');
-    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return default_type_;
-    std::string_view ext = path.substr(dot + 1);
+    std::string_view ext = extension_of(path);
     if (ext.empty() || ext.size() > 16) return default_type_;
     char lower[16];
     for (size_t i = 0; i < ext.size(); ++i) lower[i] = core::ascii_lower(ext[i]);

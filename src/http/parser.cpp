@@ -83,6 +83,11 @@ void for_each_token(std::string_view v, F fn) {
     }
 }
 
+const char* limit_reason(int status) {
+    return status == 414 ? "request line too long"
+           : status == 494 ? "request header field too large" : "request header too large";
+}
+
 bool valid_host(std::string_view h) {
     // No early exit: one table load per byte, and the answer at the end.
     // ".." is no host name either and, where $host names a folder, a way out of it
@@ -271,11 +276,9 @@ ParseStatus RequestParser::parse(const char* data, size_t len) {
                     return fail(400, "control character in field value");
                 }
                 ++pos;
-                if (pos - spans_[nfields_].name.off > limits_.max_field_line)
-                    return fail(494, "request header field too large");
+                if (int s = over_limit(pos)) return fail(s, limit_reason(s));  // the line, CRLF included
                 ++nfields_;
                 state_ = State::field_start;
-                if (int s = over_limit(pos)) return fail(s, "request header too large");
                 continue;
             default:
                 return fail(400, "parser state");
@@ -285,10 +288,7 @@ ParseStatus RequestParser::parse(const char* data, size_t len) {
     }
 need_more:
     pos_ = pos;
-    if (int s = over_limit(pos)) {
-        return fail(s, s == 414 ? "request line too long"
-                       : s == 494 ? "request header field too large" : "request header too large");
-    }
+    if (int s = over_limit(pos)) return fail(s, limit_reason(s));
     return ParseStatus::incomplete;
 }
 

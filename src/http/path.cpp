@@ -82,36 +82,28 @@ PathError normalize_path(std::string_view raw, std::string& out) {
     return PathError::none;
 }
 
-std::string escape_path(std::string_view path) {
-    static const char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(path.size());
-    for (char ch : path) {
-        unsigned char c = static_cast<unsigned char>(ch);
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     c == '/' || c == '-' || c == '.' || c == '_' || c == '~' || c == '!' || c == '$' ||
-                     c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' || c == ',' ||
-                     c == ';' || c == '=' || c == ':' || c == '@';
-        if (plain) {
-            out.push_back(ch);
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 15]);
-        }
-    }
-    return out;
+std::string_view extension_of(std::string_view path) {
+    size_t slash = path.rfind('/');
+    size_t dot = path.rfind('.');
+    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return {};
+    return path.substr(dot + 1);
 }
 
-std::string escape_segment(std::string_view name) {
+namespace {
+bool unreserved(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+}
+
+// Percent-encodes every byte `keep` refuses.
+template <typename Keep>
+std::string escape(std::string_view s, Keep keep) {
     static const char hex[] = "0123456789ABCDEF";
     std::string out;
-    out.reserve(name.size());
-    for (char ch : name) {
+    out.reserve(s.size());
+    for (char ch : s) {
         unsigned char c = static_cast<unsigned char>(ch);
-        bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                          c == '.' || c == '_' || c == '~';
-        if (unreserved) {
+        if (keep(c)) {
             out.push_back(ch);
         } else {
             out.push_back('%');
@@ -121,5 +113,15 @@ std::string escape_segment(std::string_view name) {
     }
     return out;
 }
+}  // namespace
+
+std::string escape_path(std::string_view path) {
+    return escape(path, [](unsigned char c) {
+        return unreserved(c) || c == '/' || c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' ||
+               c == '*' || c == '+' || c == ',' || c == ';' || c == '=' || c == ':' || c == '@';
+    });
+}
+
+std::string escape_segment(std::string_view name) { return escape(name, unreserved); }
 
 }  // namespace riptide::http

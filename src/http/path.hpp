@@ -13,6 +13,9 @@ enum class PathError { none, bad_escape, nul, above_root, not_absolute };
 // Writes the normalized absolute path ("/a/b", trailing slash kept) into out.
 PathError normalize_path(std::string_view raw, std::string& out);
 
+// What follows the last '.' of the last segment ("" when there is none): for types.
+std::string_view extension_of(std::string_view path);
+
 // Percent-encodes what a path may not hold as-is (for Location headers and listings).
 std::string escape_path(std::string_view path);
 // Percent-encodes all but the unreserved bytes (ALPHA DIGIT - . _ ~), '/' included: one

@@ -207,12 +207,7 @@ void Router::do_return(Exchange& ex, const config::ReturnConfig& ret) {
     // Inside an error page the original status stands (nginx's err_status).
     int code = ex.in_error_page && ex.override_status ? ex.override_status : ret.code;
     // The type of the URI's extension, else default_type (nginx's ngx_http_set_content_type).
-    std::string_view uri = ex.uri;
-    size_t slash = uri.rfind('/'), dot = uri.rfind('.');
-    std::string_view ext = dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)
-                               ? std::string_view() : uri.substr(dot + 1);
-    const std::string& type = ex.cfg->mime_type(ext);
-    StaticHandler::respond_text(ex, code, type, text);
+    StaticHandler::respond_text(ex, code, ex.cfg->mime_type(extension_of(ex.uri)), text);
 }
 
 void Router::do_try_files(Exchange& ex, const config::TryFilesConfig& tf) {

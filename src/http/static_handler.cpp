@@ -395,16 +395,9 @@ int StaticHandler::serve_directory(Exchange& ex, int dir_fd, std::string_view re
 void StaticHandler::serve_file(Exchange& ex, CachedFile& f) {
     const Request& r = ex.r;
     // The type belongs to the location's `types`, not to whichever location cached the file.
-    std::string type_scratch;
     std::string_view content_type = f.content_type;
-    if (f.types_key != ex.cfg->types.get() || f.default_key != &ex.cfg->default_type) {
-        std::string_view rel = f.rel_path;
-        size_t slash = rel.rfind('/'), dot = rel.rfind('.');
-        std::string_view ext = dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)
-                                   ? std::string_view() : rel.substr(dot + 1);
-        type_scratch = ex.cfg->mime_type(ext);
-        content_type = type_scratch;
-    }
+    if (f.types_key != ex.cfg->types.get() || f.default_key != &ex.cfg->default_type)
+        content_type = ex.cfg->mime_type(extension_of(f.rel_path));  // lives in the configuration
     ActiveState& st = ex.c.state();
     net::OutputChain& out = st.out;
     const os::FileInfo& info = f.info();
